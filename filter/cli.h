@@ -1,0 +1,49 @@
+/* cli.h: declarations shared by the files of the logscrub command-line front end. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef CLI_H
+#define CLI_H
+
+#include "scrub.h"
+
+/* Named exit codes (documented in README and logscrub.1). */
+#define CLI_EXIT_OK 0       /* everything forwarded or handled */
+#define CLI_EXIT_FOUND 1    /* findings with --fail-on-find, or records failed closed/undelivered */
+#define CLI_EXIT_USAGE 2    /* usage or configuration error */
+#define CLI_EXIT_IO 3       /* I/O or runtime error */
+
+/* Kafka options collected by main.c from the command line (kcat style). */
+typedef struct cli_kafka_opts {
+    const char *brokers;      /* -b host:port,...; or input.kafka.brokers */
+    const char *group;        /* -G group */
+    const char **topics;      /* input topics (positional args after -G) */
+    size_t ntopics;
+    const char **props;       /* -X key=value, in order */
+    size_t nprops;
+    const char *props_file;   /* -F file of key=value lines, or NULL */
+    const char *output;       /* --output SPEC: "kafka:TOPIC", "-" or a path; NULL = config/stdout */
+    const char *quarantine;   /* --quarantine SPEC ("kafka:TOPIC" or a path), or NULL */
+    const char *http;         /* --http ADDR:PORT for /healthz and /metrics, or NULL */
+    int list_props;           /* -X list was given */
+    int verbose;              /* -v count minus -q count */
+    int stats;                /* --stats: JSON summary to stderr at exit */
+} cli_kafka_opts_t;
+
+/* ---- cli_kafka.c (built WITH_KAFKA=1) ------------------------------------ */
+
+/* 1 when the options or the config ask for a Kafka consumer source. */
+int cli_kafka_wanted(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs);
+
+/* Run the consumer sidecar until a signal or a fatal error. Returns a CLI_EXIT_* code. */
+int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs);
+
+/* A Kafka producer used as the clean or quarantine sink of the pipe filter
+ * (stdin/file in -> Kafka out). One message per record, newline stripped. */
+typedef struct cli_kafka_sink cli_kafka_sink_t;
+cli_kafka_sink_t *cli_kafka_sink_new(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs,
+                                     const char *topic, char *errstr, size_t errstr_size);
+/* Queue bytes holding zero or more whole records (split on '\n'). 0 or SCRUB_EIO. */
+int cli_kafka_sink_write(cli_kafka_sink_t *k, const uint8_t *p, size_t n);
+/* Flush and destroy; returns 0 when every message was delivered, else SCRUB_EIO. Accepts NULL. */
+int cli_kafka_sink_close(cli_kafka_sink_t *k);
+
+#endif

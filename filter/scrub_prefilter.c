@@ -1,0 +1,334 @@
+/* scrub_prefilter: case-insensitive keyword automaton (Aho-Corasick DFA) over whole buffers. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "scrub_prefilter.h"
+#include "scrub.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Build: a trie over folded bytes, then BFS for failure links, then a dense
+ * DFA over byte classes (bytes that occur in no keyword share class 0).
+ * States are renumbered so that every state with an output has an id >=
+ * first_out: the scan loop then needs one comparison per byte.
+ */
+
+#define MAX_STATES 65000
+
+typedef struct trie_node {
+    int32_t next[256];   /* child per folded byte, -1 when absent (build only) */
+    int32_t fail;        /* failure link */
+    uint32_t out_first;  /* index into the pending output list, or UINT32_MAX */
+} trie_node_t;
+
+typedef struct pending_out {
+    uint32_t rule;       /* rule selected */
+    uint32_t next;       /* next output of the same node, or UINT32_MAX */
+} pending_out_t;
+
+struct scrub_prefilter {
+    /* build-time */
+    trie_node_t *nodes;       /* trie nodes */
+    size_t nnodes;
+    size_t nodes_cap;
+    pending_out_t *pend;      /* outputs per node */
+    size_t npend;
+    size_t pend_cap;
+    /* compiled */
+    uint8_t cls[256];         /* folded byte -> class */
+    size_t ncls;              /* number of classes */
+    uint16_t *trans;          /* [state * ncls + class] -> state */
+    uint32_t first_out;       /* states >= this have outputs */
+    uint32_t *out_off;        /* per state: offset into outs */
+    uint32_t *out_len;        /* per state: number of rules */
+    uint32_t *outs;           /* rule ids */
+    size_t nstates;
+    int built;                /* build done */
+};
+
+static uint8_t fold(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+scrub_prefilter_t *scrub_prefilter_new(void)
+{
+    scrub_prefilter_t *pf = calloc(1, sizeof(*pf));
+
+    if (pf == NULL) {
+        return NULL;
+    }
+    pf->nodes_cap = 64;
+    pf->nodes = malloc(pf->nodes_cap * sizeof(*pf->nodes));
+    if (pf->nodes == NULL) {
+        free(pf);
+        return NULL;
+    }
+    memset(pf->nodes[0].next, 0xff, sizeof(pf->nodes[0].next));
+    pf->nodes[0].fail = 0;
+    pf->nodes[0].out_first = UINT32_MAX;
+    pf->nnodes = 1;
+    return pf;
+}
+
+void scrub_prefilter_destroy(scrub_prefilter_t *pf)
+{
+    if (pf == NULL) {
+        return;
+    }
+    free(pf->nodes);
+    free(pf->pend);
+    free(pf->trans);
+    free(pf->out_off);
+    free(pf->out_len);
+    free(pf->outs);
+    free(pf);
+}
+
+int scrub_prefilter_add(scrub_prefilter_t *pf, const char *kw, size_t len, uint32_t rule)
+{
+    size_t i;
+    int32_t s = 0;
+
+    if (pf->built || len == 0 || memchr(kw, '\n', len) != NULL) {
+        return SCRUB_EINVAL;
+    }
+    for (i = 0; i < len; i++) {
+        uint8_t c = fold((uint8_t)kw[i]);
+        if (pf->nodes[s].next[c] < 0) {
+            if (pf->nnodes >= MAX_STATES) {
+                return SCRUB_ETOOBIG;
+            }
+            if (pf->nnodes == pf->nodes_cap) {
+                trie_node_t *nn = realloc(pf->nodes, 2 * pf->nodes_cap * sizeof(*nn));
+                if (nn == NULL) {
+                    return SCRUB_ENOMEM;
+                }
+                pf->nodes = nn;
+                pf->nodes_cap *= 2;
+            }
+            memset(pf->nodes[pf->nnodes].next, 0xff, sizeof(pf->nodes[0].next));
+            pf->nodes[pf->nnodes].fail = 0;
+            pf->nodes[pf->nnodes].out_first = UINT32_MAX;
+            pf->nodes[s].next[c] = (int32_t)pf->nnodes;
+            pf->nnodes++;
+        }
+        s = pf->nodes[s].next[c];
+    }
+    if (pf->npend == pf->pend_cap) {
+        size_t ncap = pf->pend_cap ? pf->pend_cap * 2 : 64;
+        pending_out_t *np = realloc(pf->pend, ncap * sizeof(*np));
+        if (np == NULL) {
+            return SCRUB_ENOMEM;
+        }
+        pf->pend = np;
+        pf->pend_cap = ncap;
+    }
+    pf->pend[pf->npend].rule = rule;
+    pf->pend[pf->npend].next = pf->nodes[s].out_first;
+    pf->nodes[s].out_first = (uint32_t)pf->npend;
+    pf->npend++;
+    return 0;
+}
+
+/* Collect the rules of node s and of its failure chain (deduplicated) into buf. */
+static size_t node_outputs(const scrub_prefilter_t *pf, int32_t s, uint32_t *buf, size_t cap)
+{
+    size_t n = 0;
+
+    for (;;) {
+        uint32_t o;
+        for (o = pf->nodes[s].out_first; o != UINT32_MAX; o = pf->pend[o].next) {
+            size_t k;
+            for (k = 0; k < n && buf[k] != pf->pend[o].rule; k++) {
+            }
+            if (k == n && n < cap) {
+                buf[n++] = pf->pend[o].rule;
+            }
+        }
+        if (s == 0) {
+            break;
+        }
+        s = pf->nodes[s].fail;
+    }
+    return n;
+}
+
+static int compile_dfa(scrub_prefilter_t *pf, const int32_t *order)
+{
+    size_t ns = pf->nnodes;
+    uint32_t *newid = malloc(ns * sizeof(*newid));
+    uint32_t *tmp = malloc(pf->npend * sizeof(*tmp) + sizeof(*tmp));
+    size_t i, c, nout = 0, nfirst = 0, nlast, outpos = 0;
+    int rc = SCRUB_ENOMEM;
+
+    pf->trans = malloc(ns * pf->ncls * sizeof(*pf->trans));
+    pf->out_off = calloc(ns, sizeof(*pf->out_off));
+    pf->out_len = calloc(ns, sizeof(*pf->out_len));
+    pf->outs = malloc((ns * 4 + pf->npend + 1) * sizeof(*pf->outs));
+    if (newid == NULL || tmp == NULL || pf->trans == NULL || pf->out_off == NULL ||
+        pf->out_len == NULL || pf->outs == NULL) {
+        goto out;
+    }
+    /* States without outputs first, then states with outputs. */
+    for (i = 0; i < ns; i++) {
+        if (node_outputs(pf, order[i], tmp, pf->npend) > 0) {
+            nout++;
+        }
+    }
+    nlast = ns - nout;
+    for (i = 0; i < ns; i++) {
+        int32_t s = order[i];
+        size_t k = node_outputs(pf, s, tmp, pf->npend);
+        if (k > 0) {
+            newid[s] = (uint32_t)nlast++;
+        }
+        else {
+            newid[s] = (uint32_t)nfirst++;
+        }
+    }
+    pf->first_out = (uint32_t)(ns - nout);
+    for (i = 0; i < ns; i++) {
+        int32_t s = order[i];
+        uint32_t id = newid[s];
+        size_t k = node_outputs(pf, s, tmp, pf->npend);
+        uint32_t *grown;
+        for (c = 0; c < 256; c++) {
+            pf->trans[id * pf->ncls + pf->cls[c]] = (uint16_t)newid[pf->nodes[s].next[c]];
+        }
+        grown = realloc(pf->outs, (outpos + k + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            goto out;
+        }
+        pf->outs = grown;
+        memcpy(pf->outs + outpos, tmp, k * sizeof(*tmp));
+        pf->out_off[id] = (uint32_t)outpos;
+        pf->out_len[id] = (uint32_t)k;
+        outpos += k;
+    }
+    pf->nstates = ns;
+    rc = 0;
+out:
+    free(newid);
+    free(tmp);
+    return rc;
+}
+
+int scrub_prefilter_build(scrub_prefilter_t *pf)
+{
+    int32_t *queue;
+    size_t head = 0, tail = 0, i;
+    int c;
+    int rc;
+
+    if (pf->built) {
+        return 0;
+    }
+    /* Byte classes: every byte that occurs in a keyword (folded) gets its own class;
+     * upper-case letters share the class of their lower-case letter. */
+    memset(pf->cls, 0, sizeof(pf->cls));
+    pf->ncls = 1;
+    for (i = 0; i < pf->nnodes; i++) {
+        for (c = 0; c < 256; c++) {
+            if (pf->nodes[i].next[c] >= 0 && pf->cls[c] == 0) {
+                pf->cls[c] = (uint8_t)pf->ncls++;
+            }
+        }
+    }
+    for (c = 'A'; c <= 'Z'; c++) {
+        pf->cls[c] = pf->cls[c + 32];
+    }
+    /* BFS: failure links, and complete the goto function into a DFA. */
+    queue = malloc(pf->nnodes * sizeof(*queue));
+    if (queue == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    queue[tail++] = 0;
+    for (c = 0; c < 256; c++) {
+        int32_t ch = pf->nodes[0].next[c];
+        if (ch < 0) {
+            pf->nodes[0].next[c] = 0;
+        }
+        else {
+            pf->nodes[ch].fail = 0;
+            queue[tail++] = ch;
+        }
+    }
+    head = 1;
+    while (head < tail) {
+        int32_t s = queue[head++];
+        for (c = 0; c < 256; c++) {
+            int32_t ch = pf->nodes[s].next[c];
+            int32_t f = pf->nodes[s].fail;
+            if (ch < 0) {
+                pf->nodes[s].next[c] = pf->nodes[f].next[c];
+            }
+            else {
+                pf->nodes[ch].fail = pf->nodes[f].next[c];
+                queue[tail++] = ch;
+            }
+        }
+    }
+    /* Upper-case input bytes follow the lower-case transitions. */
+    for (i = 0; i < pf->nnodes; i++) {
+        for (c = 'A'; c <= 'Z'; c++) {
+            pf->nodes[i].next[c] = pf->nodes[i].next[c + 32];
+        }
+    }
+    rc = compile_dfa(pf, queue);
+    free(queue);
+    if (rc != 0) {
+        return rc;
+    }
+    free(pf->nodes);
+    pf->nodes = NULL;
+    free(pf->pend);
+    pf->pend = NULL;
+    pf->built = 1;
+    return 0;
+}
+
+size_t scrub_prefilter_find(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n)
+{
+    const uint16_t *t = pf->trans;
+    const uint8_t *cls = pf->cls;
+    size_t ncls = pf->ncls;
+    uint32_t first_out = pf->first_out;
+    uint32_t s = 0;
+    size_t i;
+
+    if (first_out >= pf->nstates) {
+        return n; /* no keywords at all */
+    }
+    for (i = from; i < n; i++) {
+        s = t[s * ncls + cls[p[i]]];
+        if (s >= first_out) {
+            return i;
+        }
+    }
+    return n;
+}
+
+size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, const uint8_t *p, size_t n,
+                               uint64_t *bits)
+{
+    const uint16_t *t = pf->trans;
+    uint32_t s = 0;
+    size_t i, hits = 0;
+
+    if (pf->first_out >= pf->nstates) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        s = t[s * pf->ncls + pf->cls[p[i]]];
+        if (s >= pf->first_out) {
+            uint32_t k;
+            for (k = 0; k < pf->out_len[s]; k++) {
+                uint32_t r = pf->outs[pf->out_off[s] + k];
+                bits[r >> 6] |= 1ULL << (r & 63);
+            }
+            hits++;
+        }
+    }
+    return hits;
+}

@@ -1,0 +1,535 @@
+/* scrub_ruleset: compile a parsed config into an immutable, shareable rule set. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "scrub_ruleset_int.h"
+#include "scrub_l4j.h"
+#include "scrub_sha256.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <yaml.h>
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void warnf(const scrub_load_opts_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void warnf(const scrub_load_opts_t *o, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (o == NULL || o->warn == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    o->warn(o->warn_ctx, msg);
+}
+
+/* Compile one pattern; on error write "where: rule 'id': <what>: PCRE2 message at offset N". */
+static pcre2_code *compile_pattern(const char *pat, int utf, const char *where, const char *id,
+                                   const char *what, char *errstr, size_t errstr_size, int *jit)
+{
+    uint32_t opts = utf ? (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF) : 0;
+    PCRE2_SIZE erroff;
+    int errcode;
+    pcre2_code *re;
+
+    re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
+    if (re == NULL) {
+        PCRE2_UCHAR buf[256];
+        pcre2_get_error_message(errcode, buf, sizeof(buf));
+        if (id != NULL) {
+            snprintf(errstr, errstr_size, "%s: rule '%s': %s: %s at offset %zu", where, id,
+                     what, (const char *)buf, (size_t)erroff);
+        }
+        else {
+            snprintf(errstr, errstr_size, "%s: %s: %s at offset %zu", where, what,
+                     (const char *)buf, (size_t)erroff);
+        }
+        return NULL;
+    }
+    /* A JIT failure is not an error: the interpreter takes over (pcre2grep does the same). */
+    *jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+    return re;
+}
+
+static int compile_list(const scrub_cstr_list_t *l, const char *id, pcre2_code ***out,
+                        size_t *nout, char *errstr, size_t errstr_size)
+{
+    size_t i;
+    int jit;
+
+    if (l->n == 0) {
+        return 0;
+    }
+    *out = calloc(l->n, sizeof(**out));
+    if (*out == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    for (i = 0; i < l->n; i++) {
+        (*out)[i] = compile_pattern(l->v[i].s, 1, l->v[i].where, id, "allow pattern", errstr,
+                                    errstr_size, &jit);
+        if ((*out)[i] == NULL) {
+            return SCRUB_EREGEX;
+        }
+        (*nout)++;
+    }
+    return 0;
+}
+
+static char *fold_dup(const char *s)
+{
+    size_t n = strlen(s), i;
+    char *d = malloc(n + 1);
+
+    if (d == NULL) {
+        return NULL;
+    }
+    for (i = 0; i <= n; i++) {
+        d[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+    }
+    return d;
+}
+
+static int add_keyword(scrub_rule_t *r, const char *kw)
+{
+    char **nk = realloc(r->keywords, (r->nkeywords + 1) * sizeof(*nk));
+
+    if (nk == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    r->keywords = nk;
+    r->keywords[r->nkeywords] = fold_dup(kw);
+    if (r->keywords[r->nkeywords] == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    r->nkeywords++;
+    return 0;
+}
+
+/* ---- one rule -------------------------------------------------------------- */
+
+static int resolve_group(scrub_rule_t *r, char *errstr, size_t errstr_size)
+{
+    const scrub_rule_spec_t *sp = r->spec;
+    uint32_t ncap = 0;
+    char *end;
+    long v;
+
+    if (sp->secret_group == NULL || r->re == NULL) {
+        r->group = 0;
+        return 0;
+    }
+    pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+    v = strtol(sp->secret_group, &end, 10);
+    if (*sp->secret_group != '\0' && *end == '\0') {
+        if (v < 0 || (uint32_t)v > ncap) {
+            snprintf(errstr, errstr_size, "%s: rule '%s': secret_group %ld does not exist (the "
+                     "regex has %u capture groups)", sp->secret_group_where, sp->id, v, ncap);
+            return SCRUB_ECONFIG;
+        }
+        r->group = (uint32_t)v;
+        return 0;
+    }
+    v = pcre2_substring_number_from_name(r->re, (PCRE2_SPTR)sp->secret_group);
+    if (v < 0) {
+        snprintf(errstr, errstr_size, "%s: rule '%s': secret_group '%s' is not a named group "
+                 "of the regex", sp->secret_group_where, sp->id, sp->secret_group);
+        return SCRUB_ECONFIG;
+    }
+    r->group = (uint32_t)v;
+    return 0;
+}
+
+static int compile_rule(scrub_ruleset_t *rs, const scrub_rule_spec_t *sp, scrub_rule_t *r,
+                        const scrub_load_opts_t *o, char *errstr, size_t errstr_size)
+{
+    const scrub_config_t *c = rs->cfg;
+    size_t i;
+    int rc;
+
+    r->spec = sp;
+    r->action = sp->action != SCRUB_ACT_NONE ? sp->action : c->def_action;
+    r->severity = sp->severity ? sp->severity : (c->def_severity ? c->def_severity : "medium");
+    r->mask = sp->has_mask ? sp->mask : c->def_mask;
+    r->replacement = sp->replacement;
+    if (sp->detector != NULL) {
+        if (strcmp(sp->detector, "log4shell") != 0) {
+            snprintf(errstr, errstr_size, "%s: rule '%s': unknown detector '%s' (expected "
+                     "log4shell)", sp->where, sp->id, sp->detector);
+            return SCRUB_ECONFIG;
+        }
+        r->detector = SCRUB_DET_LOG4SHELL;
+    }
+    if (sp->regex.s != NULL) {
+        r->re = compile_pattern(sp->regex.s, sp->utf, sp->regex.where, sp->id, "regex", errstr,
+                                errstr_size, &r->jit);
+        if (r->re == NULL) {
+            return SCRUB_EREGEX;
+        }
+        if (!r->jit) {
+            warnf(o, "%s: rule '%s': JIT compilation failed, using the interpreter",
+                  sp->regex.where, sp->id);
+        }
+    }
+    rc = resolve_group(r, errstr, errstr_size);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = compile_list(&sp->allow, sp->id, &r->allow, &r->nallow, errstr, errstr_size);
+    if (rc != 0) {
+        return rc;
+    }
+    if (sp->validate.n > 0) {
+        r->validators = calloc(sp->validate.n, sizeof(*r->validators));
+        if (r->validators == NULL) {
+            return SCRUB_ENOMEM;
+        }
+        for (i = 0; i < sp->validate.n; i++) {
+            char msg[256];
+            if (scrub_validator_parse(sp->validate.v[i].s, &r->validators[i], msg,
+                                      sizeof(msg)) != 0) {
+                snprintf(errstr, errstr_size, "%s: rule '%s': %s", sp->validate.v[i].where,
+                         sp->id, msg);
+                return SCRUB_ECONFIG;
+            }
+            r->nvalidators++;
+        }
+    }
+    for (i = 0; i < sp->keywords.n; i++) {
+        const char *kw = sp->keywords.v[i].s;
+        if (kw[0] == '\0' || strchr(kw, '\n') != NULL) {
+            snprintf(errstr, errstr_size, "%s: rule '%s': a keyword must be non-empty and "
+                     "must not contain a newline", sp->keywords.v[i].where, sp->id);
+            return SCRUB_ECONFIG;
+        }
+        if (strlen(kw) < 3) {
+            warnf(o, "%s: rule '%s': keyword '%s' is shorter than 3 characters and will select "
+                  "the rule on many records", sp->keywords.v[i].where, sp->id, kw);
+        }
+        rc = add_keyword(r, kw);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (r->nkeywords == 0 && r->detector == SCRUB_DET_LOG4SHELL) {
+        const char *const *kw;
+        for (kw = scrub_l4j_keywords(); *kw != NULL; kw++) {
+            rc = add_keyword(r, *kw);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    if (r->nkeywords == 0) {
+        warnf(o, "%s: rule '%s': no keywords: the rule runs on every record", sp->where, sp->id);
+    }
+    if (r->action == SCRUB_ACT_HASH && rs->hash_key_random) {
+        warnf(o, "%s: rule '%s': action hash without hash.key or hash.key_env: hashes are not "
+              "stable across runs", sp->where, sp->id);
+    }
+    return 0;
+}
+
+static void rule_free(scrub_rule_t *r)
+{
+    size_t i;
+
+    pcre2_code_free(r->re);
+    for (i = 0; i < r->nallow; i++) {
+        pcre2_code_free(r->allow[i]);
+    }
+    free(r->allow);
+    free(r->validators);
+    for (i = 0; i < r->nkeywords; i++) {
+        free(r->keywords[i]);
+    }
+    free(r->keywords);
+}
+
+/* ---- the set ----------------------------------------------------------------- */
+
+static int is_disabled(const scrub_config_t *c, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < c->disable.n; i++) {
+        if (strcmp(c->disable.v[i].s, id) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int setup_hash_key(scrub_ruleset_t *rs, const scrub_load_opts_t *o)
+{
+    const char *key = (o && o->hash_key) ? o->hash_key : rs->cfg->hash_key;
+
+    if (key != NULL && key[0] != '\0') {
+        /* Keys longer than a block are hashed first, as HMAC does. */
+        size_t n = strlen(key);
+        if (n > sizeof(rs->hash_key)) {
+            scrub_sha256_t c;
+            scrub_sha256_init(&c);
+            scrub_sha256_update(&c, key, n);
+            scrub_sha256_final(&c, rs->hash_key);
+            rs->hash_key_len = 32;
+        }
+        else {
+            memcpy(rs->hash_key, key, n);
+            rs->hash_key_len = n;
+        }
+        return 0;
+    }
+    if (getrandom(rs->hash_key, 32, 0) != 32) {
+        return SCRUB_EIO;
+    }
+    rs->hash_key_len = 32;
+    rs->hash_key_random = 1;
+    return 0;
+}
+
+static int build_prefilter(scrub_ruleset_t *rs)
+{
+    size_t i, k;
+    int rc;
+
+    rs->pf = scrub_prefilter_new();
+    rs->nwords = (rs->nrules + 63) / 64 + 1;
+    rs->always = calloc(rs->nwords, sizeof(*rs->always));
+    if (rs->pf == NULL || rs->always == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    for (i = 0; i < rs->nrules; i++) {
+        scrub_rule_t *r = &rs->rules[i];
+        if (r->nkeywords == 0) {
+            rs->always[i >> 6] |= 1ULL << (i & 63);
+            rs->has_always = 1;
+        }
+        for (k = 0; k < r->nkeywords; k++) {
+            rc = scrub_prefilter_add(rs->pf, r->keywords[k], strlen(r->keywords[k]),
+                                     (uint32_t)i);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return scrub_prefilter_build(rs->pf);
+}
+
+int scrub_ruleset_load(const char *path, const scrub_load_opts_t *o, scrub_ruleset_t **out,
+                       char *errstr, size_t errstr_size)
+{
+    scrub_ruleset_t *rs;
+    scrub_config_t *cfg = NULL;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    rc = scrub_config_load(path, &cfg, errstr, errstr_size);
+    if (rc != 0) {
+        return rc;
+    }
+    rs = calloc(1, sizeof(*rs));
+    if (rs == NULL) {
+        scrub_config_destroy(cfg);
+        return SCRUB_ENOMEM;
+    }
+    rs->refs = 1;
+    rs->cfg = cfg;
+    if (o != NULL && o->max_record != 0) {
+        cfg->limits.max_record = o->max_record;
+    }
+    rs->def_replacement = cfg->def_replacement ? cfg->def_replacement : "[REDACTED:{id}]";
+    rs->hash_replacement = cfg->hash_replacement ? cfg->hash_replacement : "[HASH:{hash}]";
+    rc = setup_hash_key(rs, o);
+    if (rc != 0) {
+        snprintf(errstr, errstr_size, "%s: cannot get random bytes for the HMAC key", path);
+        goto fail;
+    }
+    for (i = 0; i < cfg->disable.n; i++) {
+        size_t k;
+        for (k = 0; k < cfg->nrules && strcmp(cfg->rules[k].id, cfg->disable.v[i].s) != 0; k++) {
+        }
+        if (k == cfg->nrules) {
+            warnf(o, "%s: disable: no rule '%s'", cfg->disable.v[i].where, cfg->disable.v[i].s);
+        }
+    }
+    rs->rules = calloc(cfg->nrules + 1, sizeof(*rs->rules));
+    if (rs->rules == NULL) {
+        rc = SCRUB_ENOMEM;
+        goto fail;
+    }
+    rs->max_ovector = 1;
+    for (i = 0; i < cfg->nrules; i++) {
+        scrub_rule_t *r;
+        uint32_t ncap = 0;
+        if (is_disabled(cfg, cfg->rules[i].id)) {
+            continue;
+        }
+        r = &rs->rules[rs->nrules++];
+        rc = compile_rule(rs, &cfg->rules[i], r, o, errstr, errstr_size);
+        if (rc != 0) {
+            goto fail;
+        }
+        if (r->re != NULL) {
+            pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+        }
+        if (ncap + 1 > rs->max_ovector) {
+            rs->max_ovector = ncap + 1;
+        }
+    }
+    rc = compile_list(&cfg->allow, NULL, &rs->allow, &rs->nallow, errstr, errstr_size);
+    if (rc != 0) {
+        goto fail;
+    }
+    rc = build_prefilter(rs);
+    if (rc != 0) {
+        snprintf(errstr, errstr_size, "%s: cannot build the keyword prefilter: %s", path,
+                 scrub_strerror(rc));
+        goto fail;
+    }
+    *out = rs;
+    return 0;
+fail:
+    if (rc == SCRUB_ENOMEM && errstr_size > 0) {
+        snprintf(errstr, errstr_size, "%s: out of memory", path);
+    }
+    scrub_ruleset_unref(rs);
+    return rc;
+}
+
+scrub_ruleset_t *scrub_ruleset_ref(scrub_ruleset_t *rs)
+{
+    __atomic_add_fetch(&rs->refs, 1, __ATOMIC_RELAXED);
+    return rs;
+}
+
+void scrub_ruleset_unref(scrub_ruleset_t *rs)
+{
+    size_t i;
+
+    if (rs == NULL || __atomic_sub_fetch(&rs->refs, 1, __ATOMIC_ACQ_REL) != 0) {
+        return;
+    }
+    for (i = 0; i < rs->nrules; i++) {
+        rule_free(&rs->rules[i]);
+    }
+    free(rs->rules);
+    for (i = 0; i < rs->nallow; i++) {
+        pcre2_code_free(rs->allow[i]);
+    }
+    free(rs->allow);
+    free(rs->always);
+    scrub_prefilter_destroy(rs->pf);
+    scrub_config_destroy(rs->cfg);
+    free(rs);
+}
+
+size_t scrub_ruleset_count(const scrub_ruleset_t *rs)
+{
+    return rs->nrules;
+}
+
+int scrub_ruleset_rule(const scrub_ruleset_t *rs, size_t i, scrub_rule_info_t *info)
+{
+    const scrub_rule_t *r;
+
+    if (i >= rs->nrules) {
+        return SCRUB_EINVAL;
+    }
+    r = &rs->rules[i];
+    info->id = r->spec->id;
+    info->description = r->spec->description;
+    info->pattern = r->spec->regex.s ? r->spec->regex.s : "";
+    info->detector = r->spec->detector;
+    info->severity = r->severity;
+    info->action = r->action;
+    info->nkeywords = r->nkeywords;
+    info->keywords = (const char *const *)r->keywords;
+    info->jit = r->jit;
+    return 0;
+}
+
+const char *scrub_ruleset_rule_id(const scrub_ruleset_t *rs, size_t i)
+{
+    return i < rs->nrules ? rs->rules[i].spec->id : "?";
+}
+
+size_t scrub_ruleset_max_record(const scrub_ruleset_t *rs)
+{
+    return rs->cfg->limits.max_record;
+}
+
+const char *scrub_ruleset_quarantine_path(const scrub_ruleset_t *rs)
+{
+    return rs->cfg->quarantine_path ? rs->cfg->quarantine_path : "";
+}
+
+const char *scrub_ruleset_audit_path(const scrub_ruleset_t *rs)
+{
+    return rs->cfg->audit_path ? rs->cfg->audit_path : "";
+}
+
+const char *scrub_ruleset_setting(const scrub_ruleset_t *rs, const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < rs->cfg->nsettings; i++) {
+        if (strcmp(rs->cfg->settings[i].path, path) == 0) {
+            return rs->cfg->settings[i].value;
+        }
+    }
+    return NULL;
+}
+
+int scrub_ruleset_settings(const scrub_ruleset_t *rs, const char *prefix,
+                           int (*fn)(void *ctx, const char *path, const char *value,
+                                     const char *where),
+                           void *ctx)
+{
+    size_t i, n = strlen(prefix);
+    int rc;
+
+    for (i = 0; i < rs->cfg->nsettings; i++) {
+        const scrub_setting_t *s = &rs->cfg->settings[i];
+        if (strncmp(s->path, prefix, n) == 0) {
+            rc = fn(ctx, s->path, s->value, s->where);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+void scrub_ruleset_fingerprint(const scrub_ruleset_t *rs, const uint8_t *p, size_t n, char *out,
+                               size_t hexlen)
+{
+    uint8_t d[32];
+
+    scrub_hmac_sha256(rs->hash_key, rs->hash_key_len, p, n, d);
+    scrub_hex(d, hexlen, out);
+}
+
+const char *scrub_versions(void)
+{
+    static char buf[160];
+    char pver[64] = "";
+    uint32_t jit = 0;
+
+    /* Written once per call with the same content; safe to call from any thread
+     * in practice because the bytes written never differ. */
+    pcre2_config(PCRE2_CONFIG_VERSION, pver);
+    pcre2_config(PCRE2_CONFIG_JIT, &jit);
+    snprintf(buf, sizeof(buf), "libscrub %s, PCRE2 %s (JIT %s), libyaml %s", SCRUB_VERSION,
+             pver, jit ? "yes" : "no", yaml_get_version_string());
+    return buf;
+}

@@ -1,0 +1,58 @@
+/* scrub_ruleset_int: the compiled rule set's layout, shared by the core modules only. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef SCRUB_RULESET_INT_H
+#define SCRUB_RULESET_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "scrub.h"
+#include "scrub_config.h"
+#include "scrub_prefilter.h"
+#include "scrub_validate.h"
+
+/* Built-in detectors a rule can name instead of (or besides) a regex. */
+typedef enum scrub_detector {
+    SCRUB_DET_REGEX = 0,   /* plain PCRE2 rule */
+    SCRUB_DET_LOG4SHELL    /* the bounded log4j lookup evaluator */
+} scrub_detector_t;
+
+/* One compiled rule. Strings are borrowed from the rule set's config. */
+typedef struct scrub_rule {
+    const scrub_rule_spec_t *spec;  /* the YAML source (id, examples, positions) */
+    scrub_detector_t detector;      /* regex or built-in */
+    pcre2_code *re;                 /* compiled pattern, NULL for detector-only rules */
+    int jit;                        /* 1 when JIT-compiled */
+    uint32_t group;                 /* capture holding the secret (0 = whole match) */
+    scrub_action_t action;          /* what a finding does */
+    const char *replacement;        /* template for redact/hash */
+    const char *severity;           /* severity name */
+    scrub_mask_spec_t mask;         /* mask parameters */
+    pcre2_code **allow;             /* per-rule allow patterns */
+    size_t nallow;
+    scrub_validator_t *validators;  /* validators, all must pass */
+    size_t nvalidators;
+    char **keywords;                /* folded keywords (owned) */
+    size_t nkeywords;
+} scrub_rule_t;
+
+struct scrub_ruleset {
+    int refs;                       /* reference count (atomic builtins) */
+    scrub_config_t *cfg;            /* owned parsed config */
+    scrub_rule_t *rules;            /* compiled rules (owned) */
+    size_t nrules;
+    size_t nwords;                  /* 64-bit words in a rule bitset */
+    uint64_t *always;               /* rules without keywords: run on every record */
+    int has_always;                 /* any bit set in always */
+    scrub_prefilter_t *pf;          /* keyword automaton */
+    pcre2_code **allow;             /* global allow patterns */
+    size_t nallow;
+    uint32_t max_ovector;           /* largest capture count + 1 */
+    uint8_t hash_key[64];           /* HMAC key */
+    size_t hash_key_len;
+    int hash_key_random;            /* 1 when generated at load (not stable across runs) */
+    const char *def_replacement;    /* default redact template */
+    const char *hash_replacement;   /* default hash template */
+};
+
+#endif

@@ -1,0 +1,453 @@
+/* scrub_stream: newline framing over a worker; whole-buffer prefilter, zero-copy clean spans. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "scrub_scan.h"
+#include "scrub_buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Hot path: feed() runs the keyword automaton over every complete line of
+ * the caller's buffer in one pass. Lines without a keyword hit are never
+ * looked at again: runs of them are handed to the clean sink as one span of
+ * the caller's own bytes. Only lines with a hit are framed and scanned, and
+ * a scanned line that comes out clean or tagged just extends the span.
+ * Bytes of an unfinished line are copied into `carry` (bounded by
+ * max_record); a longer line goes to the quarantine in pieces.
+ */
+
+struct scrub_stream {
+    scrub_worker_t *w;            /* borrowed worker */
+    const scrub_ruleset_t *rs;    /* the worker's rule set */
+    scrub_sink_ops_t ops;         /* sinks */
+    scrub_stats_t *stats;         /* borrowed counters, may be NULL */
+    const char *name;             /* origin name (borrowed) */
+    uint64_t recno;               /* records started so far in this input */
+    uint64_t offset;              /* input offset of the next unframed byte */
+    size_t max_record;            /* longest record scanned whole */
+    scrub_buf_t carry;            /* unfinished line */
+    int overflow;                 /* 1 while discarding an oversized record to quarantine */
+    uint64_t overflow_len;        /* bytes of it so far */
+    int dead;                     /* first sink error, sticky */
+    scrub_buf_t marker;           /* scratch for marker lines */
+};
+
+scrub_stream_t *scrub_stream_new(scrub_worker_t *w, const scrub_sink_ops_t *ops,
+                                 scrub_stats_t *stats, const char *origin_name)
+{
+    scrub_stream_t *s = calloc(1, sizeof(*s));
+
+    if (s == NULL) {
+        return NULL;
+    }
+    s->w = w;
+    s->rs = scrub_worker_ruleset(w);
+    s->ops = *ops;
+    s->stats = stats;
+    s->name = origin_name ? origin_name : "-";
+    s->max_record = scrub_ruleset_max_record(s->rs);
+    scrub_buf_init(&s->carry, s->max_record + 2);
+    scrub_buf_init(&s->marker, 0);
+    return s;
+}
+
+void scrub_stream_destroy(scrub_stream_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    scrub_buf_free(&s->carry);
+    scrub_buf_free(&s->marker);
+    free(s);
+}
+
+void scrub_stream_set_origin(scrub_stream_t *s, const char *origin_name)
+{
+    s->name = origin_name ? origin_name : "-";
+    s->recno = 0;
+    s->offset = 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* Count '\n' bytes, eight at a time. */
+static uint64_t count_newlines(const uint8_t *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t nl = ones * '\n';
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t c = 0;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        x ^= nl;
+        /* high bit set in each byte that was '\n' (exact, no false positives) */
+        x = ~(((x & low7) + low7) | x | low7);
+        c += (uint64_t)__builtin_popcountll(x);
+    }
+    for (; i < n; i++) {
+        c += p[i] == '\n';
+    }
+    return c;
+}
+
+/* Length of the record without its "\n" or "\r\n" terminator. */
+static size_t content_len(const uint8_t *rec, size_t len)
+{
+    if (len > 0 && rec[len - 1] == '\n') {
+        len--;
+        if (len > 0 && rec[len - 1] == '\r') {
+            len--;
+        }
+    }
+    return len;
+}
+
+static int emit_clean(scrub_stream_t *s, const uint8_t *p, size_t n)
+{
+    int rc;
+
+    if (n == 0 || s->dead) {
+        return s->dead;
+    }
+    rc = s->ops.clean(s->ops.ctx, p, n);
+    if (rc != 0) {
+        s->dead = rc;
+    }
+    return rc;
+}
+
+/* The marker that replaces a quarantined record when no quarantine sink exists. */
+static int emit_marker(scrub_stream_t *s, const scrub_result_t *res, const uint8_t *term,
+                       size_t tlen)
+{
+    const char *why = res->failure != SCRUB_FAIL_NONE ? scrub_failure_name(res->failure) : NULL;
+    size_t i;
+    int rc;
+
+    scrub_buf_reset(&s->marker);
+    rc = scrub_buf_puts(&s->marker, "[QUARANTINED:");
+    if (why != NULL) {
+        rc = rc ? rc : scrub_buf_puts(&s->marker, why);
+    }
+    else {
+        for (i = 0; rc == 0 && i < res->nfindings; i++) {
+            if (res->findings[i].action == SCRUB_ACT_QUARANTINE) {
+                rc = scrub_buf_puts(&s->marker, scrub_ruleset_rule_id(s->rs,
+                                                                      res->findings[i].rule));
+                break;
+            }
+        }
+    }
+    rc = rc ? rc : scrub_buf_putc(&s->marker, ']');
+    rc = rc ? rc : scrub_buf_append(&s->marker, term, tlen);
+    if (rc != 0) {
+        s->dead = rc;
+        return rc;
+    }
+    return emit_clean(s, s->marker.data, s->marker.len);
+}
+
+static int emit_quarantine(scrub_stream_t *s, const scrub_origin_t *o,
+                           const scrub_result_t *res, const uint8_t *rec, size_t len)
+{
+    int rc;
+
+    if (s->ops.quarantine == NULL) {
+        size_t c = content_len(rec, len);
+        if (o->part == SCRUB_PART_WHOLE || o->part == SCRUB_PART_LAST) {
+            return emit_marker(s, res, rec + c, len - c);
+        }
+        return 0;
+    }
+    rc = s->ops.quarantine(s->ops.ctx, o, res, rec, len);
+    if (rc != 0) {
+        s->dead = rc;
+    }
+    return rc;
+}
+
+static int emit_audit(scrub_stream_t *s, const scrub_origin_t *o, const scrub_result_t *res,
+                      const uint8_t *rec, size_t len)
+{
+    size_t i;
+    int rc;
+
+    if (s->ops.audit == NULL || res->failure != SCRUB_FAIL_NONE) {
+        return 0;
+    }
+    for (i = 0; i < res->nfindings; i++) {
+        rc = s->ops.audit(s->ops.ctx, o, &res->findings[i], rec, len);
+        if (rc != 0) {
+            s->dead = rc;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Position state of one process_lines call over a buffer p. */
+typedef struct span_state {
+    const uint8_t *p;     /* the buffer */
+    size_t emitted;       /* p[0, emitted) handed to a sink or disposed of */
+    size_t counted;       /* p[0, counted) counted into recno/offset/stats */
+} span_state_t;
+
+/* Hand the pending clean bytes p[emitted, upto) to the clean sink. */
+static int flush_span(scrub_stream_t *s, span_state_t *st, size_t upto)
+{
+    int rc = emit_clean(s, st->p + st->emitted, upto - st->emitted);
+
+    st->emitted = upto;
+    return rc;
+}
+
+/* Start, continue or end an oversized record (pieces go to the quarantine). */
+static int oversize_piece(scrub_stream_t *s, int part, const uint8_t *p, size_t n)
+{
+    scrub_result_t res;
+    scrub_origin_t o;
+
+    memset(&res, 0, sizeof(res));
+    res.verdict = SCRUB_V_QUARANTINED;
+    res.failure = SCRUB_FAIL_OVERSIZE;
+    res.failed_rule = -1;
+    res.out = p;
+    res.out_len = n;
+    if (part == SCRUB_PART_FIRST) {
+        s->recno++;
+        s->overflow = 1;
+        s->overflow_len = 0;
+    }
+    o.name = s->name;
+    o.record = s->recno;
+    o.offset = s->offset - s->overflow_len;
+    o.part = part;
+    s->overflow_len += n;
+    s->offset += n;
+    if (part == SCRUB_PART_LAST) {
+        s->overflow = 0;
+        if (s->stats != NULL) {
+            res.out_len = 0;
+            scrub_stats_add(s->stats, &res, (size_t)s->overflow_len);
+        }
+    }
+    return emit_quarantine(s, &o, &res, p, n);
+}
+
+/* A whole line [ls, le) longer than max_record: flush, then quarantine it. */
+static int oversize_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
+{
+    int rc = flush_span(s, st, ls);
+
+    rc = rc ? rc : oversize_piece(s, SCRUB_PART_FIRST, st->p + ls, le - ls);
+    rc = rc ? rc : oversize_piece(s, SCRUB_PART_LAST, st->p + le, 0);
+    st->emitted = le;
+    st->counted = le;
+    return rc;
+}
+
+/* Count the unscanned lines p[counted, upto) as clean records. They were
+ * never framed one by one, so look for oversized lines only when the run is
+ * long enough to hold one. */
+static int count_clean(scrub_stream_t *s, span_state_t *st, size_t upto)
+{
+    const uint8_t *p = st->p;
+    uint64_t lines;
+    size_t n = upto - st->counted;
+    int rc;
+
+    if (n > s->max_record + 2) {
+        size_t pos = st->counted;
+        while (pos < upto) {
+            const uint8_t *nl = memchr(p + pos, '\n', upto - pos);
+            size_t end = nl ? (size_t)(nl - p) + 1 : upto;
+            if (content_len(p + pos, end - pos) > s->max_record) {
+                rc = count_clean(s, st, pos);
+                rc = rc ? rc : oversize_line(s, st, pos, end);
+                if (rc != 0) {
+                    return rc;
+                }
+            }
+            pos = end;
+        }
+        n = upto - st->counted;
+    }
+    lines = count_newlines(p + st->counted, n);
+    if (upto > st->counted && p[upto - 1] != '\n') {
+        lines++; /* a final record without newline */
+    }
+    s->recno += lines;
+    s->offset += n;
+    if (s->stats != NULL) {
+        scrub_stats_add_clean(s->stats, lines, n);
+    }
+    st->counted = upto;
+    return 0;
+}
+
+/* Scan the framed record [ls, le) and route it. */
+static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
+{
+    const uint8_t *rec = st->p + ls;
+    size_t len = le - ls;
+    size_t c = content_len(rec, len);
+    scrub_result_t res;
+    scrub_origin_t o;
+    int rc;
+
+    if (c > s->max_record) {
+        return oversize_line(s, st, ls, le);
+    }
+    s->recno++;
+    o.name = s->name;
+    o.record = s->recno;
+    o.offset = s->offset;
+    o.part = SCRUB_PART_WHOLE;
+    s->offset += len;
+    st->counted = le;
+    scrub_scan_with(s->w, rec, c, 1, &res);
+    if (s->stats != NULL) {
+        scrub_stats_add(s->stats, &res, len);
+    }
+    rc = emit_audit(s, &o, &res, rec, c);
+    if (rc != 0 || res.verdict == SCRUB_V_CLEAN || res.verdict == SCRUB_V_TAGGED) {
+        return rc; /* unchanged: the bytes stay in the pending span */
+    }
+    rc = flush_span(s, st, ls);
+    st->emitted = le;
+    if (rc != 0) {
+        return rc;
+    }
+    switch (res.verdict) {
+    case SCRUB_V_REDACTED:
+        rc = emit_clean(s, res.out, res.out_len);
+        return rc ? rc : emit_clean(s, rec + c, len - c);
+    case SCRUB_V_QUARANTINED:
+        return emit_quarantine(s, &o, &res, rec, len);
+    default:
+        return 0; /* dropped */
+    }
+}
+
+/*
+ * Process the records of p[0, n): every line ends with '\n' except, when the
+ * caller is finishing, possibly the last one.
+ */
+static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
+{
+    const scrub_prefilter_t *pf = s->rs->pf;
+    int every_line = s->rs->has_always;
+    span_state_t st = {p, 0, 0};
+    size_t pos = 0;
+    int rc;
+
+    while (pos < n) {
+        size_t hit, ls, le;
+        const uint8_t *nl;
+        hit = every_line ? pos : scrub_prefilter_find(pf, p, pos, n);
+        if (hit >= n) {
+            break;
+        }
+        nl = hit > pos ? memrchr(p + pos, '\n', hit - pos) : NULL;
+        ls = nl ? (size_t)(nl - p) + 1 : pos;
+        nl = memchr(p + hit, '\n', n - hit);
+        le = nl ? (size_t)(nl - p) + 1 : n;
+        rc = count_clean(s, &st, ls);
+        rc = rc ? rc : scan_line(s, &st, ls, le);
+        if (rc != 0) {
+            return rc;
+        }
+        pos = le;
+    }
+    rc = count_clean(s, &st, n);
+    return rc ? rc : flush_span(s, &st, n);
+}
+
+int scrub_stream_feed(scrub_stream_t *s, const uint8_t *p, size_t n)
+{
+    const uint8_t *nl;
+    size_t i = 0, last;
+    int rc;
+
+    if (s->dead) {
+        return s->dead;
+    }
+    if (s->overflow) {
+        /* Inside an oversized record: pieces go to the quarantine until its newline. */
+        nl = memchr(p, '\n', n);
+        if (nl == NULL) {
+            return oversize_piece(s, SCRUB_PART_MIDDLE, p, n);
+        }
+        i = (size_t)(nl - p) + 1;
+        rc = oversize_piece(s, SCRUB_PART_LAST, p, i);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (s->carry.len > 0 && i < n) {
+        /* Complete the unfinished line from the previous feed. */
+        nl = memchr(p + i, '\n', n - i);
+        if (nl == NULL) {
+            if (s->carry.len + (n - i) > s->max_record + 2) {
+                rc = oversize_piece(s, SCRUB_PART_FIRST, s->carry.data, s->carry.len);
+                scrub_buf_reset(&s->carry);
+                return rc ? rc : oversize_piece(s, SCRUB_PART_MIDDLE, p + i, n - i);
+            }
+            return scrub_buf_append(&s->carry, p + i, n - i);
+        }
+        last = (size_t)(nl - p) + 1;
+        if (s->carry.len + (last - i) > s->max_record + 2) {
+            rc = oversize_piece(s, SCRUB_PART_FIRST, s->carry.data, s->carry.len);
+            scrub_buf_reset(&s->carry);
+            rc = rc ? rc : oversize_piece(s, SCRUB_PART_LAST, p + i, last - i);
+        }
+        else {
+            rc = scrub_buf_append(&s->carry, p + i, last - i);
+            rc = rc ? rc : process_lines(s, s->carry.data, s->carry.len);
+            scrub_buf_reset(&s->carry);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        i = last;
+    }
+    if (i >= n) {
+        return s->dead;
+    }
+    nl = memrchr(p + i, '\n', n - i);
+    last = nl ? (size_t)(nl - p) + 1 : i;
+    if (last > i) {
+        rc = process_lines(s, p + i, last - i);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (last < n) {
+        if (n - last > s->max_record + 2) {
+            return oversize_piece(s, SCRUB_PART_FIRST, p + last, n - last);
+        }
+        return scrub_buf_append(&s->carry, p + last, n - last);
+    }
+    return 0;
+}
+
+int scrub_stream_finish(scrub_stream_t *s)
+{
+    int rc;
+
+    if (s->dead) {
+        return s->dead;
+    }
+    if (s->overflow) {
+        return oversize_piece(s, SCRUB_PART_LAST, (const uint8_t *)"", 0);
+    }
+    if (s->carry.len > 0) {
+        rc = process_lines(s, s->carry.data, s->carry.len);
+        scrub_buf_reset(&s->carry);
+        return rc;
+    }
+    return 0;
+}
