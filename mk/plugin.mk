@@ -1,0 +1,68 @@
+# mk/plugin.mk: the Fluent Bit output plugin (build/out_logscrub.so), its tests and fuzz target.
+# SPDX-License-Identifier: Apache-2.0
+#
+# Targets: plugin (the .so), test-plugin (in TEST_TARGETS), fuzz-chunk (the
+# libFuzzer target, in FUZZ_TARGETS; needs clang).
+#
+# Link model (house-style rule 15, fluent-bit-proxy-abi.md section 7.2): the
+# fluent-bit executable exports its own msgpack-c, so msgpack-c is linked
+# statically when libmsgpackc.a exists and hidden with --exclude-libs,ALL,
+# like libscrub.a; -Bsymbolic binds the plugin's own symbols to itself.
+# Only the FLBPlugin* entry points are exported (checked by test-plugin).
+
+PLUGIN_DIR     := plugins/fluentbit
+PLUGIN_SRCS    := $(PLUGIN_DIR)/out_logscrub.c $(PLUGIN_DIR)/fb_chunk.c
+PLUGIN_HDRS    := $(wildcard $(PLUGIN_DIR)/*.h)
+PLUGIN_SO      := $(BUILD)/out_logscrub.so
+PLUGIN_TEST    := $(BUILD)/test_out_logscrub
+PLUGIN_CHUNKRUN := $(BUILD)/fuzz_chunk_run
+
+MSGPACK_CFLAGS := $(shell pkg-config --cflags msgpack 2>/dev/null)
+# static archive if the toolchain finds one (Debian: libmsgpack-dev ships it)
+MSGPACK_A      := $(filter /%,$(shell $(CC) -print-file-name=libmsgpackc.a 2>/dev/null))
+ifneq ($(MSGPACK_A),)
+PLUGIN_MSGPACK := $(MSGPACK_A)
+else
+# fallback: shared msgpack-c. Calls may then resolve to fluent-bit's copy.
+PLUGIN_MSGPACK := $(or $(shell pkg-config --libs msgpack 2>/dev/null),-lmsgpackc)
+endif
+
+PLUGIN_CFLAGS  := $(CFLAGS) -fvisibility=hidden -I$(PLUGIN_DIR) $(MSGPACK_CFLAGS)
+PLUGIN_LDFLAGS := -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,-z,defs
+
+ALL_TARGETS  += $(PLUGIN_SO)
+TEST_TARGETS += test-plugin
+FUZZ_TARGETS += $(BUILD)/fuzz_chunk
+
+.PHONY: plugin test-plugin fuzz-chunk
+plugin: $(PLUGIN_SO)
+
+$(BUILD)/plugin_%.o: $(PLUGIN_DIR)/%.c $(PLUGIN_HDRS) filter/scrub.h | $(BUILD)
+	$(CC) $(PLUGIN_CFLAGS) -c -o $@ $<
+
+$(PLUGIN_SO): $(BUILD)/plugin_out_logscrub.o $(BUILD)/plugin_fb_chunk.o $(BUILD)/libscrub.a
+	$(CC) $(CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(BUILD)/plugin_out_logscrub.o \
+	    $(BUILD)/plugin_fb_chunk.o $(BUILD)/libscrub.a $(PLUGIN_MSGPACK) $(LDLIBS) -lm
+
+# The harness dlopens the .so; it links msgpack-c only to build test chunks.
+$(PLUGIN_TEST): tests/fluentbit/test_out_logscrub.c $(PLUGIN_DIR)/fbp_abi.h | $(BUILD)
+	$(CC) $(CFLAGS) -I$(PLUGIN_DIR) $(MSGPACK_CFLAGS) -o $@ $< \
+	    $(or $(shell pkg-config --libs msgpack 2>/dev/null),-lmsgpackc) -ldl -lpthread
+
+# The fuzz target without libFuzzer: replays the seed corpus (any compiler).
+$(PLUGIN_CHUNKRUN): tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) -DFUZZ_CHUNK_MAIN -I$(PLUGIN_DIR) $(MSGPACK_CFLAGS) -o $@ \
+	    tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_MSGPACK)
+
+test-plugin: $(PLUGIN_SO) $(PLUGIN_TEST) $(PLUGIN_CHUNKRUN)
+	$(PLUGIN_CHUNKRUN) tests/fuzz/corpus/chunk/*
+	$(PLUGIN_TEST) $(PLUGIN_SO) tests/fluentbit
+
+# libFuzzer: make fuzz-chunk && build/fuzz_chunk -max_total_time=60 tests/fuzz/corpus/chunk
+FUZZ_CC ?= clang
+$(BUILD)/fuzz_chunk: tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_HDRS) | $(BUILD)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    -I$(PLUGIN_DIR) $(MSGPACK_CFLAGS) -o $@ tests/fuzz/fuzz_chunk.c \
+	    $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_MSGPACK)
+
+fuzz-chunk: $(BUILD)/fuzz_chunk
