@@ -1,0 +1,1345 @@
+/* cli_kafka.c: the Kafka consumer sidecar: consume, scrub, produce, commit what was delivered. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One thread runs the loop below (the librdkafka consumer and producer have
+ * their own internal threads; the HTTP server has one that only copies a
+ * published page). Per consumed message:
+ *
+ *   consumer_poll -> track offset in the partition's watermark -> scan
+ *     -> produce (clean/redacted/tagged: output topic; quarantined: original
+ *        to the quarantine topic; dropped: nothing, settled at once)
+ *     -> delivery report -> watermark done -> offsets_store(commit offset)
+ *
+ * Offsets are committed by librdkafka's auto-commit of *stored* offsets, and
+ * synchronously on revoke and at shutdown, so the committed position never
+ * passes a record whose output was not acknowledged (at-least-once).
+ * With `delivery: exactly-once` the records of a time slice are produced in
+ * one transaction that also carries the consumer positions
+ * (send_offsets_to_transaction); an aborted transaction rewinds the consumer
+ * to the committed offsets.
+ *
+ * Log lines name topic, partition and offset, never message contents.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+#ifdef WITH_KAFKA
+
+#include "cli_kafka.h"
+#include "cli_kafka_wm.h"
+
+/* SIGINT/SIGTERM count: 1 = stop consuming and drain, 2 = abandon the drain. */
+static volatile sig_atomic_t kafka_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (kafka_signals < 2) {
+        kafka_signals++;
+    }
+}
+
+/* ==== state ============================================================== */
+
+/* One input partition seen since start; never freed before the end, so
+ * delivery reports for a revoked partition can still point at it. */
+typedef struct kpart {
+    char *topic;               /* topic name (owned) */
+    int32_t partition;         /* partition number */
+    cli_kafka_wm_t *wm;        /* offsets consumed and not yet settled */
+    int assigned;              /* 1 while assigned to us */
+    int dirty;                 /* commit offset moved since the last store */
+    int64_t stored;            /* last offset stored, -1 when none */
+    int64_t position;          /* last consumed offset + 1, -1 when unknown */
+} kpart_t;
+
+typedef enum kdest {
+    KDEST_OUTPUT = 0,          /* the clean output topic */
+    KDEST_QUARANTINE           /* the quarantine topic */
+} kdest_t;
+
+/* A consumed record whose output is not yet acknowledged. */
+typedef struct kflight {
+    kpart_t *part;             /* input partition */
+    int64_t ticket;            /* watermark ticket, -1 with exactly-once */
+    rd_kafka_message_t *in;    /* the consumed message (owned; its value may be the output) */
+    kdest_t dest;              /* where it is being produced */
+    const char *reason;        /* quarantine reason (static string) */
+    char *rules;               /* "id,id" of the rules that fired, or NULL */
+    struct kflight *retry;     /* retry list link */
+    struct kflight *prev;      /* all-flights list links */
+    struct kflight *next;
+} kflight_t;
+
+typedef struct sidecar {
+    cli_kafka_conf_t kc;       /* merged settings */
+    scrub_ruleset_t *rs;       /* rule set (borrowed) */
+    scrub_worker_t *worker;    /* scanning state */
+    scrub_stats_t *stats;      /* counters per verdict and rule */
+    rd_kafka_t *consumer;      /* group consumer */
+    rd_kafka_t *producer;      /* output + quarantine producer */
+    kpart_t **parts;           /* every partition seen */
+    size_t nparts;
+    size_t parts_cap;
+    kpart_t *last_part;        /* lookup cache */
+    kpart_t **dirty;           /* partitions whose commit offset moved (parts_cap long) */
+    size_t ndirty;
+    kflight_t *flights;        /* every live flight (for cleanup) */
+    kflight_t *retry_head;     /* flights to produce again */
+    kflight_t *retry_tail;
+    size_t inflight;           /* live flights */
+    int paused;                /* consumption paused for backpressure */
+    int joined;                /* an assignment was received (readiness) */
+    int connected;             /* a broker is up (from statistics) */
+    int fatal;                 /* stop: a fatal Kafka error */
+    int stop_error;            /* stop: a record could not be delivered (on_error: stop) */
+    int txn_open;              /* exactly-once: a transaction is open */
+    int txn_abort;             /* exactly-once: the open transaction must abort */
+    double txn_started;        /* when it was begun */
+    uint64_t n_in;             /* records consumed */
+    uint64_t n_out;            /* records acknowledged on the output topic */
+    uint64_t n_quar;           /* records acknowledged on the quarantine topic */
+    uint64_t n_drop;           /* records dropped by rules */
+    uint64_t n_retry;          /* produce retries */
+    uint64_t n_undelivered;    /* records given up (purged, permanent errors) */
+    uint64_t n_aborts;         /* aborted transactions */
+    cli_kafka_http_t *http;    /* /healthz + /metrics, or NULL */
+    double next_publish;       /* when to rebuild the metrics page */
+} sidecar_t;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void logmsg(const sidecar_t *sc, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (level > sc->kc.verbose) {
+        return;
+    }
+    va_start(ap, fmt);
+    fputs("logscrub: kafka: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Find or create the state of topic/partition; NULL on ENOMEM. */
+static kpart_t *part_get(sidecar_t *sc, const char *topic, int32_t partition)
+{
+    kpart_t *p = sc->last_part;
+    size_t i;
+
+    if (p && p->partition == partition && strcmp(p->topic, topic) == 0) {
+        return p;
+    }
+    for (i = 0; i < sc->nparts; i++) {
+        p = sc->parts[i];
+        if (p->partition == partition && strcmp(p->topic, topic) == 0) {
+            sc->last_part = p;
+            return p;
+        }
+    }
+    if (sc->nparts == sc->parts_cap) {
+        size_t ncap = sc->parts_cap ? sc->parts_cap * 2 : 16;
+        kpart_t **np = realloc(sc->parts, ncap * sizeof(*np));
+        kpart_t **nd;
+
+        if (!np) {
+            return NULL;
+        }
+        sc->parts = np;
+        nd = realloc(sc->dirty, ncap * sizeof(*nd));
+        if (!nd) {
+            return NULL;
+        }
+        sc->dirty = nd;
+        sc->parts_cap = ncap;
+    }
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        return NULL;
+    }
+    p->topic = strdup(topic);
+    /* The global in-flight bound keeps a partition far below this. */
+    p->wm = cli_kafka_wm_new(sc->kc.max_in_flight * 2 + 1024);
+    if (!p->topic || !p->wm) {
+        free(p->topic);
+        cli_kafka_wm_destroy(p->wm);
+        free(p);
+        return NULL;
+    }
+    p->partition = partition;
+    p->stored = -1;
+    p->position = -1;
+    sc->parts[sc->nparts++] = p;
+    sc->last_part = p;
+    return p;
+}
+
+static void part_forget(kpart_t *p)
+{
+    cli_kafka_wm_reset(p->wm);
+    p->stored = -1;
+    p->position = -1;
+    p->dirty = 0;
+}
+
+/* ==== flights ============================================================ */
+
+static kflight_t *flight_new(sidecar_t *sc, kpart_t *part, rd_kafka_message_t *in)
+{
+    kflight_t *f = calloc(1, sizeof(*f));
+
+    if (!f) {
+        return NULL;
+    }
+    f->part = part;
+    f->in = in;
+    f->ticket = -1;
+    f->next = sc->flights;
+    if (sc->flights) {
+        sc->flights->prev = f;
+    }
+    sc->flights = f;
+    sc->inflight++;
+    return f;
+}
+
+/* Release a flight and its consumed message; its ticket stays as it is. */
+static void flight_free(sidecar_t *sc, kflight_t *f)
+{
+    if (f->prev) {
+        f->prev->next = f->next;
+    }
+    else {
+        sc->flights = f->next;
+    }
+    if (f->next) {
+        f->next->prev = f->prev;
+    }
+    sc->inflight--;
+    rd_kafka_message_destroy(f->in);
+    free(f->rules);
+    free(f);
+}
+
+/* The record is settled: its ticket is done, so the commit may pass it. */
+static void settle(sidecar_t *sc, kpart_t *part, int64_t ticket)
+{
+    if (ticket >= 0 && cli_kafka_wm_done(part->wm, ticket) == 1 && !part->dirty) {
+        part->dirty = 1;
+        sc->dirty[sc->ndirty++] = part;
+    }
+}
+
+static void retry_push(sidecar_t *sc, kflight_t *f)
+{
+    f->retry = NULL;
+    if (sc->retry_tail) {
+        sc->retry_tail->retry = f;
+    }
+    else {
+        sc->retry_head = f;
+    }
+    sc->retry_tail = f;
+}
+
+/* Comma-separated ids of the rules that fired (unique), or NULL. */
+static char *rules_list(const sidecar_t *sc, const scrub_result_t *res)
+{
+    char buf[1024];
+    size_t i, j, n = 0;
+
+    if (res->nfindings == 0) {
+        return NULL;
+    }
+    buf[0] = '\0';
+    for (i = 0; i < res->nfindings; i++) {
+        uint32_t r = res->findings[i].rule;
+        const char *id = scrub_ruleset_rule_id(sc->rs, r);
+        size_t len = id ? strlen(id) : 0;
+
+        for (j = 0; j < i && res->findings[j].rule != r; j++) {
+        }
+        if (j < i || len == 0) {
+            continue;
+        }
+        if (n + len + 2 >= sizeof(buf)) {
+            break;
+        }
+        if (n > 0) {
+            buf[n++] = ',';
+        }
+        memcpy(buf + n, id, len);
+        n += len;
+        buf[n] = '\0';
+    }
+    return strdup(buf);
+}
+
+static int retriable(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* ==== producing ========================================================== */
+
+static void set_paused(sidecar_t *sc, int pause);
+static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy);
+
+/*
+ * A record could not be produced to f->dest for good. The output's records
+ * go to quarantine (on_error: quarantine); otherwise the sidecar stops and
+ * the record's ticket stays open, so no commit passes it.
+ */
+static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
+{
+    const char *topic = f->dest == KDEST_OUTPUT ? sc->kc.out_topic : sc->kc.quar_topic;
+
+    if (f->dest == KDEST_OUTPUT && sc->kc.on_error == CLI_KAFKA_ON_ERROR_QUARANTINE &&
+        sc->kc.delivery == CLI_KAFKA_AT_LEAST_ONCE) {
+        logmsg(sc, 0, "%s [%d] offset %lld: cannot produce to %s (%s): quarantined",
+               f->part->topic, (int)f->part->partition, (long long)f->in->offset, topic,
+               rd_kafka_err2str(err));
+        f->dest = KDEST_QUARANTINE;
+        f->reason = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? "too-large" : "produce-error";
+        retry_push(sc, f);
+        return;
+    }
+    logmsg(sc, -1, "error: %s [%d] offset %lld: cannot produce to %s: %s; stopping without "
+           "committing it", f->part->topic, (int)f->part->partition, (long long)f->in->offset,
+           topic, rd_kafka_err2str(err));
+    sc->n_undelivered++;
+    sc->stop_error = 1;
+    flight_free(sc, f);
+}
+
+/* Headers for the produced record: the input's, plus logscrub-rules, plus
+ * reason and origin on quarantined records. NULL when there are none. */
+static rd_kafka_headers_t *out_headers(const sidecar_t *sc, const kflight_t *f)
+{
+    rd_kafka_headers_t *in = NULL, *h = NULL;
+    char origin[512];
+
+    (void)sc;
+    if (rd_kafka_message_headers(f->in, &in) == RD_KAFKA_RESP_ERR_NO_ERROR && in) {
+        h = rd_kafka_headers_copy(in);
+    }
+    if (!f->rules && f->dest == KDEST_OUTPUT) {
+        return h;
+    }
+    if (!h) {
+        h = rd_kafka_headers_new(4);
+    }
+    if (f->rules) {
+        rd_kafka_header_add(h, "logscrub-rules", -1, f->rules, -1);
+    }
+    if (f->dest == KDEST_QUARANTINE) {
+        snprintf(origin, sizeof(origin), "%s/%d/%lld", f->part->topic, (int)f->part->partition,
+                 (long long)f->in->offset);
+        rd_kafka_header_add(h, "logscrub-reason", -1, f->reason ? f->reason : "rule", -1);
+        rd_kafka_header_add(h, "logscrub-origin", -1, origin, -1);
+    }
+    return h;
+}
+
+/*
+ * Produce f (value/len for the output, the original for quarantine). Waits
+ * while the producer queue is full (pausing consumption), unless a second
+ * signal or a fatal error ends the wait: then the record stays unsettled.
+ * Returns 0 when queued or handed to give_up, -1 when abandoned (f freed).
+ */
+static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy)
+{
+    rd_kafka_headers_t *h = out_headers(sc, f);
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(f->in, &tstype);
+    const char *topic = f->dest == KDEST_OUTPUT ? sc->kc.out_topic : sc->kc.quar_topic;
+    int32_t partition = sc->kc.partition_by_input && f->dest == KDEST_OUTPUT
+                            ? f->in->partition : RD_KAFKA_PARTITION_UA;
+    rd_kafka_resp_err_t err;
+
+    if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0) {
+        ts = 0;
+    }
+    for (;;) {
+        err = rd_kafka_producev(sc->producer, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_PARTITION(partition),
+                                RD_KAFKA_V_MSGFLAGS(copy ? RD_KAFKA_MSG_F_COPY : 0),
+                                RD_KAFKA_V_KEY(f->in->key, f->in->key_len),
+                                RD_KAFKA_V_VALUE((void *)val, len),
+                                RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(h),
+                                RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            break;
+        }
+        set_paused(sc, 1);
+        rd_kafka_poll(sc->producer, 100);
+        if (kafka_signals >= 2 || sc->fatal) {
+            break;
+        }
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return 0;
+    }
+    if (h) {
+        rd_kafka_headers_destroy(h);
+    }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        sc->n_undelivered++;
+        flight_free(sc, f);
+        return -1;
+    }
+    if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE && err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+        /* Outside the transaction's control: abort it and replay. */
+        sc->txn_abort = 1;
+        flight_free(sc, f);
+        return 0;
+    }
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && f->dest == KDEST_OUTPUT) {
+        /* Too large for the output: hold the original back (always, whatever on_error). */
+        logmsg(sc, 0, "%s [%d] offset %lld: too large for %s: quarantined", f->part->topic,
+               (int)f->part->partition, (long long)f->in->offset, topic);
+        f->dest = KDEST_QUARANTINE;
+        f->reason = "too-large";
+        return produce(sc, f, f->in->payload, f->in->len, 0);
+    }
+    give_up(sc, f, err);
+    return 0;
+}
+
+/* Produce f again (after a retriable error or a switch to quarantine). */
+static void reproduce(sidecar_t *sc, kflight_t *f)
+{
+    scrub_result_t res;
+
+    if (f->dest == KDEST_QUARANTINE || !f->in->payload) {
+        produce(sc, f, f->in->payload, f->in->len, 0);
+        return;
+    }
+    /* The output bytes were not kept: scanning is deterministic, redo it. */
+    scrub_worker_scan(sc->worker, f->in->payload, f->in->len, &res);
+    produce(sc, f, res.out, res.out_len, res.out != (const uint8_t *)f->in->payload);
+}
+
+static void process_retries(sidecar_t *sc)
+{
+    while (sc->retry_head && kafka_signals < 2) {
+        kflight_t *f = sc->retry_head;
+
+        sc->retry_head = f->retry;
+        if (!sc->retry_head) {
+            sc->retry_tail = NULL;
+        }
+        reproduce(sc, f);
+    }
+}
+
+/* Delivery report (served by rd_kafka_poll/flush on the producer). */
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    sidecar_t *sc = opaque;
+    kflight_t *f = m->_private;
+
+    (void)rk;
+    if (!f) {
+        return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (f->dest == KDEST_OUTPUT) {
+            sc->n_out++;
+        }
+        else {
+            sc->n_quar++;
+        }
+        settle(sc, f->part, f->ticket);
+        flight_free(sc, f);
+        return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+        /* Abandoned (second signal), or an aborted transaction that will be
+         * replayed: never committed either way. */
+        if (sc->kc.delivery == CLI_KAFKA_AT_LEAST_ONCE || kafka_signals >= 2) {
+            sc->n_undelivered++;
+        }
+        flight_free(sc, f);
+        return;
+    }
+    if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
+        logmsg(sc, 0, "%s [%d] offset %lld: delivery failed (%s): the transaction will abort",
+               f->part->topic, (int)f->part->partition, (long long)f->in->offset,
+               rd_kafka_err2str(m->err));
+        sc->txn_abort = 1;
+        flight_free(sc, f);
+        return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        sc->fatal = 1;
+        flight_free(sc, f);
+        return;
+    }
+    if (retriable(m->err)) {
+        logmsg(sc, 0, "%s [%d] offset %lld: delivery failed (%s): retrying", f->part->topic,
+               (int)f->part->partition, (long long)f->in->offset, rd_kafka_err2str(m->err));
+        sc->n_retry++;
+        retry_push(sc, f);
+        return;
+    }
+    give_up(sc, f, m->err);
+}
+
+/* ==== offsets, backpressure ============================================== */
+
+/* Store the commit offset of every partition whose watermark moved. */
+static void store_offsets(sidecar_t *sc)
+{
+    size_t i;
+
+    for (i = 0; i < sc->ndirty; i++) {
+        kpart_t *p = sc->dirty[i];
+        int64_t off = cli_kafka_wm_commit_offset(p->wm);
+
+        p->dirty = 0;
+        if (p->assigned && off > p->stored) {
+            rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_resp_err_t err;
+
+            rd_kafka_topic_partition_list_add(one, p->topic, p->partition)->offset = off;
+            err = rd_kafka_offsets_store(sc->consumer, one);
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                err = one->elems[0].err;
+            }
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                p->stored = off;
+            }
+            else {
+                logmsg(sc, 1, "%s [%d]: offset %lld not stored: %s", p->topic, (int)p->partition,
+                       (long long)off, rd_kafka_err2str(err));
+            }
+            rd_kafka_topic_partition_list_destroy(one);
+        }
+    }
+    sc->ndirty = 0;
+}
+
+static void set_paused(sidecar_t *sc, int pause)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+
+    if (sc->paused == pause) {
+        return;
+    }
+    if (rd_kafka_assignment(sc->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+        if (pause) {
+            rd_kafka_pause_partitions(sc->consumer, a);
+        }
+        else {
+            rd_kafka_resume_partitions(sc->consumer, a);
+        }
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+    sc->paused = pause;
+    logmsg(sc, 2, "%s consumption (%zu records in flight)", pause ? "paused" : "resumed",
+           sc->inflight);
+}
+
+/*
+ * Wait until every flight settled (or timeout_ms, or a second signal).
+ * Returns 1 when nothing is left in flight.
+ */
+static int drain(sidecar_t *sc, int timeout_ms)
+{
+    double deadline = now_s() + timeout_ms / 1000.0;
+
+    while ((sc->inflight > 0 || sc->retry_head) && kafka_signals < 2 && now_s() < deadline) {
+        rd_kafka_flush(sc->producer, 100);
+        process_retries(sc);
+        store_offsets(sc);
+        if (sc->fatal) {
+            break;
+        }
+    }
+    store_offsets(sc);
+    return sc->inflight == 0;
+}
+
+/* ==== exactly-once ======================================================= */
+
+static void txn_begin(sidecar_t *sc)
+{
+    rd_kafka_error_t *e;
+
+    if (sc->txn_open) {
+        return;
+    }
+    e = rd_kafka_begin_transaction(sc->producer);
+    if (e) {
+        logmsg(sc, -1, "error: begin transaction: %s", rd_kafka_error_string(e));
+        sc->fatal = 1;
+        rd_kafka_error_destroy(e);
+        return;
+    }
+    sc->txn_open = 1;
+    sc->txn_abort = 0;
+    sc->txn_started = now_s();
+}
+
+/* Move the consumer back to the committed offsets (after an abort). */
+static void rewind_consumer(sidecar_t *sc)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    rd_kafka_error_t *e;
+    char reset[32];
+    size_t n = sizeof(reset);
+    int i, latest;
+
+    if (rd_kafka_assignment(sc->consumer, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a) {
+        return;
+    }
+    latest = rd_kafka_conf_get(rd_kafka_conf(sc->consumer), "auto.offset.reset", reset, &n) ==
+                 RD_KAFKA_CONF_OK && strcmp(reset, "latest") == 0;
+    if (a->cnt > 0 && rd_kafka_committed(sc->consumer, a, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (i = 0; i < a->cnt; i++) {
+            if (a->elems[i].offset < 0) {
+                a->elems[i].offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            }
+        }
+        e = rd_kafka_seek_partitions(sc->consumer, a, 10000);
+        if (e) {
+            logmsg(sc, -1, "error: rewinding after an aborted transaction: %s",
+                   rd_kafka_error_string(e));
+            sc->fatal = 1;
+            rd_kafka_error_destroy(e);
+        }
+    }
+    else if (a->cnt > 0) {
+        logmsg(sc, -1, "error: cannot read committed offsets to rewind");
+        sc->fatal = 1;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+}
+
+static void txn_abort(sidecar_t *sc, int rewind)
+{
+    rd_kafka_error_t *e;
+    int tries;
+
+    sc->n_aborts++;
+    logmsg(sc, 0, "aborting a transaction%s", rewind ? " and rewinding" : "");
+    /* Aborting purges the transaction's outstanding messages; their
+     * delivery reports free the flights. */
+    e = rd_kafka_abort_transaction(sc->producer, 60000);
+    for (tries = 0; sc->inflight > 0 && tries < 100; tries++) {
+        rd_kafka_poll(sc->producer, 100);
+    }
+    if (e) {
+        logmsg(sc, -1, "error: abort transaction: %s", rd_kafka_error_string(e));
+        sc->fatal = 1;
+        rd_kafka_error_destroy(e);
+    }
+    sc->txn_open = 0;
+    sc->txn_abort = 0;
+    if (rewind && !sc->fatal) {
+        rewind_consumer(sc);
+    }
+}
+
+/* Commit the open transaction with the consumer positions. On an abortable
+ * error aborts (rewinding when rewind is set). Returns 0 when committed. */
+static int txn_commit(sidecar_t *sc, int rewind)
+{
+    rd_kafka_topic_partition_list_t *a = NULL, *pos;
+    rd_kafka_consumer_group_metadata_t *md;
+    rd_kafka_error_t *e = NULL;
+    int i, tries;
+
+    if (!sc->txn_open) {
+        return 0;
+    }
+    if (sc->txn_abort) {
+        txn_abort(sc, rewind);
+        return -1;
+    }
+    pos = rd_kafka_topic_partition_list_new(16);
+    if (rd_kafka_assignment(sc->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+        rd_kafka_position(sc->consumer, a);
+        for (i = 0; i < a->cnt; i++) {
+            if (a->elems[i].offset >= 0) {
+                rd_kafka_topic_partition_list_add(pos, a->elems[i].topic,
+                                                  a->elems[i].partition)->offset =
+                    a->elems[i].offset;
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+    if (pos->cnt > 0) {
+        md = rd_kafka_consumer_group_metadata(sc->consumer);
+        e = rd_kafka_send_offsets_to_transaction(sc->producer, pos, md, -1);
+        rd_kafka_consumer_group_metadata_destroy(md);
+    }
+    rd_kafka_topic_partition_list_destroy(pos);
+    for (tries = 0; !e || (rd_kafka_error_is_retriable(e) && tries < 10); tries++) {
+        if (e) {
+            rd_kafka_error_destroy(e);
+        }
+        e = rd_kafka_commit_transaction(sc->producer, -1);
+        if (!e) {
+            sc->txn_open = 0;
+            rd_kafka_poll(sc->producer, 0);
+            return 0;
+        }
+        if (!rd_kafka_error_is_retriable(e)) {
+            break;
+        }
+    }
+    if (rd_kafka_error_is_fatal(e) || !rd_kafka_error_txn_requires_abort(e)) {
+        logmsg(sc, -1, "error: commit transaction: %s", rd_kafka_error_string(e));
+        sc->fatal = 1;
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    logmsg(sc, 0, "commit transaction: %s", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    txn_abort(sc, rewind);
+    return -1;
+}
+
+/* ==== consumer callbacks ================================================= */
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    sidecar_t *sc = opaque;
+    int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    int i;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (i = 0; i < parts->cnt; i++) {
+            kpart_t *p = part_get(sc, parts->elems[i].topic, parts->elems[i].partition);
+
+            if (p) {
+                part_forget(p);
+                p->assigned = 1;
+            }
+        }
+        if (coop) {
+            e = rd_kafka_incremental_assign(rk, parts);
+        }
+        else {
+            rd_kafka_assign(rk, parts);
+        }
+        if (sc->paused) {
+            rd_kafka_pause_partitions(rk, parts);
+        }
+        sc->joined = 1;
+        logmsg(sc, 1, "assigned %d partition(s)", parts->cnt);
+    }
+    else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        int lost = rd_kafka_assignment_lost(rk);
+
+        /* Flush, commit, then release: the next owner starts after
+         * everything we delivered, and re-reads what we did not. */
+        if (kafka_signals < 2 && !lost) {
+            drain(sc, sc->kc.flush_timeout_ms);
+        }
+        if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
+            if (lost || kafka_signals >= 2) {
+                if (sc->txn_open) {
+                    txn_abort(sc, 0);
+                }
+            }
+            else {
+                txn_commit(sc, 0);
+            }
+        }
+        else if (!lost) {
+            rd_kafka_resp_err_t cerr;
+
+            store_offsets(sc);
+            cerr = rd_kafka_commit(rk, NULL, 0);
+            if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                logmsg(sc, 0, "commit on revoke: %s", rd_kafka_err2str(cerr));
+            }
+        }
+        for (i = 0; i < parts->cnt; i++) {
+            kpart_t *p = part_get(sc, parts->elems[i].topic, parts->elems[i].partition);
+
+            if (p) {
+                part_forget(p);
+                p->assigned = 0;
+            }
+        }
+        if (coop) {
+            e = rd_kafka_incremental_unassign(rk, parts);
+        }
+        else {
+            rd_kafka_assign(rk, NULL);
+            sc->joined = 0;
+        }
+        logmsg(sc, 1, "revoked %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
+    }
+    else {
+        logmsg(sc, 0, "rebalance error: %s", rd_kafka_err2str(err));
+        rd_kafka_assign(rk, NULL);
+        sc->joined = 0;
+    }
+    if (e) {
+        logmsg(sc, -1, "error: incremental rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    sidecar_t *sc = opaque;
+    char buf[512];
+
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, buf, sizeof(buf));
+        logmsg(sc, -1, "error: fatal: %s", buf);
+        sc->fatal = 1;
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        sc->connected = 0;
+    }
+    logmsg(sc, 0, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* Statistics: only used to know whether any broker connection is up. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    sidecar_t *sc = opaque;
+
+    (void)rk;
+    (void)len;
+    sc->connected = strstr(json, "\"state\":\"UP\"") != NULL;
+    return 0;
+}
+
+/* ==== the record path ==================================================== */
+
+static void handle_message(sidecar_t *sc, rd_kafka_message_t *m)
+{
+    kpart_t *part;
+    kflight_t *f;
+    scrub_result_t res;
+    int64_t ticket = -1;
+
+    if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+            char buf[512];
+
+            rd_kafka_fatal_error(sc->consumer, buf, sizeof(buf));
+            logmsg(sc, -1, "error: fatal: %s", buf);
+            sc->fatal = 1;
+        }
+        else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            logmsg(sc, 0, "consumer: %s", rd_kafka_err2str(m->err));
+        }
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    part = part_get(sc, rd_kafka_topic_name(m->rkt), m->partition);
+    if (!part) {
+        logmsg(sc, -1, "error: out of memory");
+        sc->fatal = 1;
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    sc->connected = 1;
+    part->position = m->offset + 1;
+    sc->n_in++;
+    if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
+        txn_begin(sc);
+    }
+    else {
+        ticket = cli_kafka_wm_track(part->wm, m->offset);
+        if (ticket == -2) {
+            /* Re-delivered from an earlier offset (offset reset): start over. */
+            logmsg(sc, 0, "%s [%d]: consumption moved back to offset %lld", part->topic,
+                   (int)part->partition, (long long)m->offset);
+            cli_kafka_wm_reset(part->wm);
+            ticket = cli_kafka_wm_track(part->wm, m->offset);
+        }
+        if (ticket < 0) {
+            logmsg(sc, -1, "error: %s [%d]: too many records in flight", part->topic,
+                   (int)part->partition);
+            sc->fatal = 1;
+            rd_kafka_message_destroy(m);
+            return;
+        }
+    }
+    if (!m->payload) {
+        /* A tombstone: nothing to scan, forwarded as a tombstone. */
+        res.verdict = SCRUB_V_CLEAN;
+        res.out = NULL;
+        res.out_len = 0;
+        res.nfindings = 0;
+        res.failure = SCRUB_FAIL_NONE;
+    }
+    else {
+        scrub_worker_scan(sc->worker, m->payload, m->len, &res);
+        scrub_stats_add(sc->stats, &res, m->len);
+    }
+    if (res.verdict == SCRUB_V_DROPPED) {
+        sc->n_drop++;
+        settle(sc, part, ticket);
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    f = flight_new(sc, part, m);
+    if (!f) {
+        logmsg(sc, -1, "error: out of memory");
+        sc->fatal = 1;
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    f->ticket = ticket;
+    f->rules = rules_list(sc, &res);
+    if (res.verdict == SCRUB_V_QUARANTINED) {
+        f->dest = KDEST_QUARANTINE;
+        f->reason = res.failure != SCRUB_FAIL_NONE ? scrub_failure_name(res.failure) : "rule";
+        produce(sc, f, m->payload, m->len, 0);
+    }
+    else {
+        f->dest = KDEST_OUTPUT;
+        produce(sc, f, res.out, res.out_len, res.out != (const uint8_t *)m->payload);
+    }
+}
+
+/* ==== metrics ============================================================ */
+
+/* A growable text buffer for the metrics page. */
+typedef struct mbuf {
+    char *p;      /* text, NUL-terminated */
+    size_t len;   /* bytes used */
+    size_t cap;   /* bytes allocated */
+    int oom;      /* an allocation failed */
+} mbuf_t;
+
+static void mb_printf(mbuf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->oom) {
+        return;
+    }
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        {
+            size_t ncap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
+            char *np = realloc(b->p, ncap);
+
+            if (!np) {
+                b->oom = 1;
+                return;
+            }
+            b->p = np;
+            b->cap = ncap;
+        }
+    }
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void mb_label(mbuf_t *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"') {
+            mb_printf(b, "\\%c", *s);
+        }
+        else if (*s == '\n') {
+            mb_printf(b, "\\n");
+        }
+        else {
+            mb_printf(b, "%c", *s);
+        }
+    }
+}
+
+static void mb_counter(mbuf_t *b, const char *name, const char *help, uint64_t v)
+{
+    mb_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+              (unsigned long long)v);
+}
+
+static void publish_metrics(sidecar_t *sc)
+{
+    mbuf_t b = { NULL, 0, 0, 0 };
+    size_t i, nrules = scrub_ruleset_count(sc->rs), nassigned = 0;
+
+    mb_counter(&b, "logscrub_records_in_total", "Records consumed from the input topics.",
+               sc->n_in);
+    mb_counter(&b, "logscrub_records_out_total",
+               "Records acknowledged on the output topic (clean, redacted or tagged).", sc->n_out);
+    mb_counter(&b, "logscrub_records_quarantined_total",
+               "Records acknowledged on the quarantine topic.", sc->n_quar);
+    mb_counter(&b, "logscrub_records_dropped_total", "Records dropped by rules.", sc->n_drop);
+    mb_counter(&b, "logscrub_records_undelivered_total",
+               "Records given up (not committed; re-read after a restart).", sc->n_undelivered);
+    mb_counter(&b, "logscrub_produce_retries_total", "Produce attempts repeated after an error.",
+               sc->n_retry);
+    mb_counter(&b, "logscrub_transactions_aborted_total", "Aborted transactions (exactly-once).",
+               sc->n_aborts);
+    mb_printf(&b, "# HELP logscrub_findings_total Findings kept, per rule and action.\n"
+                  "# TYPE logscrub_findings_total counter\n");
+    for (i = 0; i < nrules; i++) {
+        scrub_rule_info_t info;
+
+        if (scrub_ruleset_rule(sc->rs, i, &info) != 0) {
+            continue;
+        }
+        mb_printf(&b, "logscrub_findings_total{rule=\"");
+        mb_label(&b, info.id);
+        mb_printf(&b, "\",action=\"%s\"} %llu\n", scrub_action_name(info.action),
+                  (unsigned long long)scrub_stats_rule_findings(sc->stats, i));
+    }
+    mb_printf(&b, "# HELP logscrub_consumer_lag Records behind the partition's high watermark.\n"
+                  "# TYPE logscrub_consumer_lag gauge\n");
+    for (i = 0; i < sc->nparts; i++) {
+        kpart_t *p = sc->parts[i];
+        int64_t lo = -1, hi = -1, lag;
+
+        if (!p->assigned) {
+            continue;
+        }
+        nassigned++;
+        if (rd_kafka_get_watermark_offsets(sc->consumer, p->topic, p->partition, &lo, &hi) != 0 ||
+            hi < 0) {
+            continue;
+        }
+        lag = p->position >= 0 ? hi - p->position : (lo >= 0 ? hi - lo : hi);
+        mb_printf(&b, "logscrub_consumer_lag{topic=\"");
+        mb_label(&b, p->topic);
+        mb_printf(&b, "\",partition=\"%d\"} %lld\n", (int)p->partition,
+                  (long long)(lag < 0 ? 0 : lag));
+    }
+    mb_printf(&b, "# HELP logscrub_in_flight Records consumed and not yet acknowledged.\n"
+                  "# TYPE logscrub_in_flight gauge\nlogscrub_in_flight %zu\n", sc->inflight);
+    mb_printf(&b, "# HELP logscrub_assigned_partitions Input partitions assigned.\n"
+                  "# TYPE logscrub_assigned_partitions gauge\nlogscrub_assigned_partitions %zu\n",
+              nassigned);
+    mb_printf(&b, "# HELP logscrub_paused 1 while consumption is paused for backpressure.\n"
+                  "# TYPE logscrub_paused gauge\nlogscrub_paused %d\n", sc->paused);
+    mb_printf(&b, "# HELP logscrub_ready 1 when assigned and connected (/healthz 200).\n"
+                  "# TYPE logscrub_ready gauge\nlogscrub_ready %d\n", sc->joined && sc->connected);
+    if (b.oom) {
+        free(b.p);
+        b.p = NULL;
+    }
+    cli_kafka_http_publish(sc->http, b.p, b.len, sc->joined && sc->connected);
+}
+
+/* ==== setup and teardown ================================================= */
+
+static void sidecar_destroy(sidecar_t *sc)
+{
+    size_t i;
+
+    while (sc->flights) {
+        flight_free(sc, sc->flights);
+    }
+    if (sc->producer) {
+        rd_kafka_destroy(sc->producer);
+    }
+    if (sc->consumer) {
+        rd_kafka_destroy(sc->consumer);
+    }
+    for (i = 0; i < sc->nparts; i++) {
+        free(sc->parts[i]->topic);
+        cli_kafka_wm_destroy(sc->parts[i]->wm);
+        free(sc->parts[i]);
+    }
+    free(sc->parts);
+    free(sc->dirty);
+    cli_kafka_http_stop(sc->http);
+    scrub_stats_destroy(sc->stats);
+    scrub_worker_destroy(sc->worker);
+    cli_kafka_conf_destroy(&sc->kc);
+}
+
+static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *topics;
+    rd_kafka_resp_err_t err;
+    rd_kafka_error_t *e;
+    size_t i;
+
+    sc->worker = scrub_worker_new(sc->rs);
+    sc->stats = scrub_stats_new(sc->rs);
+    if (!sc->worker || !sc->stats) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return CLI_EXIT_IO;
+    }
+    rd_kafka_conf_set_opaque(sc->kc.producer, sc);
+    rd_kafka_conf_set_dr_msg_cb(sc->kc.producer, dr_cb);
+    rd_kafka_conf_set_error_cb(sc->kc.producer, error_cb);
+    rd_kafka_conf_set_opaque(sc->kc.consumer, sc);
+    rd_kafka_conf_set_rebalance_cb(sc->kc.consumer, rebalance_cb);
+    rd_kafka_conf_set_error_cb(sc->kc.consumer, error_cb);
+    if (sc->kc.http) {
+        rd_kafka_conf_set_stats_cb(sc->kc.consumer, stats_cb);
+    }
+    else {
+        sc->connected = 1;
+    }
+    sc->producer = rd_kafka_new(RD_KAFKA_PRODUCER, sc->kc.producer, errstr, errstr_size);
+    if (!sc->producer) {
+        return CLI_EXIT_USAGE;
+    }
+    sc->kc.producer = NULL;
+    sc->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, sc->kc.consumer, errstr, errstr_size);
+    if (!sc->consumer) {
+        return CLI_EXIT_USAGE;
+    }
+    sc->kc.consumer = NULL;
+    rd_kafka_poll_set_consumer(sc->consumer);
+    if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
+        e = rd_kafka_init_transactions(sc->producer, 60000);
+        if (e) {
+            snprintf(errstr, errstr_size, "init transactions: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return CLI_EXIT_IO;
+        }
+    }
+    if (sc->kc.http) {
+        sc->http = cli_kafka_http_start(sc->kc.http, errstr, errstr_size);
+        if (!sc->http) {
+            return CLI_EXIT_USAGE;
+        }
+        publish_metrics(sc);
+    }
+    topics = rd_kafka_topic_partition_list_new((int)sc->kc.ntopics);
+    for (i = 0; i < sc->kc.ntopics; i++) {
+        rd_kafka_topic_partition_list_add(topics, sc->kc.topics[i], RD_KAFKA_PARTITION_UA);
+    }
+    err = rd_kafka_subscribe(sc->consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* ==== public entry points ================================================ */
+
+int cli_kafka_wanted(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs)
+{
+    return ko->list_props || ko->group != NULL || ko->ntopics > 0 || cli_kafka_conf_has_input(rs);
+}
+
+int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
+{
+    sidecar_t sc;
+    char errstr[512];
+    struct sigaction sa, old_int, old_term;
+    double now;
+    int rc;
+
+    if (ko->list_props) {
+        rd_kafka_conf_properties_show(stdout);
+        return CLI_EXIT_OK;
+    }
+    memset(&sc, 0, sizeof(sc));
+    sc.rs = rs;
+    rc = cli_kafka_conf_load(&sc.kc, ko, rs, CLI_KAFKA_CONF_SIDECAR, errstr, sizeof(errstr));
+    if (rc != 0) {
+        fprintf(stderr, "logscrub: %s\n", errstr);
+        cli_kafka_conf_destroy(&sc.kc);
+        return CLI_EXIT_USAGE;
+    }
+    kafka_signals = 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    rc = sidecar_start(&sc, errstr, sizeof(errstr));
+    if (rc != CLI_EXIT_OK) {
+        fprintf(stderr, "logscrub: kafka: %s\n", errstr);
+        sidecar_destroy(&sc);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        return rc;
+    }
+    logmsg(&sc, 1, "consuming %zu topic(s) as group %s (%s)", sc.kc.ntopics, sc.kc.group,
+           sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE ? "exactly-once" : "at-least-once");
+
+    while (!kafka_signals && !sc.fatal && !sc.stop_error) {
+        rd_kafka_message_t *m;
+
+        if (sc.inflight >= sc.kc.max_in_flight) {
+            if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
+                txn_commit(&sc, 1);
+            }
+            else {
+                set_paused(&sc, 1);
+            }
+        }
+        else if (sc.paused && sc.inflight <= sc.kc.max_in_flight / 2) {
+            set_paused(&sc, 0);
+        }
+        m = rd_kafka_consumer_poll(sc.consumer, sc.paused ? 0 : 100);
+        if (m) {
+            handle_message(&sc, m);
+        }
+        rd_kafka_poll(sc.producer, sc.paused && !m ? 50 : 0);
+        process_retries(&sc);
+        store_offsets(&sc);
+        if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE && sc.txn_open) {
+            if (sc.txn_abort) {
+                txn_abort(&sc, 1);
+            }
+            else if ((now = now_s()) - sc.txn_started >= sc.kc.txn_interval_ms / 1000.0) {
+                txn_commit(&sc, 1);
+            }
+        }
+        if (sc.http && (now = now_s()) >= sc.next_publish) {
+            publish_metrics(&sc);
+            sc.next_publish = now + 0.5;
+        }
+    }
+
+    /* Stop consuming, flush, commit, close. A second signal abandons the
+     * flush; nothing undelivered is ever committed. */
+    logmsg(&sc, 1, "stopping: %zu record(s) in flight", sc.inflight);
+    if (!drain(&sc, sc.kc.flush_timeout_ms)) {
+        logmsg(&sc, 0, "%zu record(s) not delivered: they stay uncommitted", sc.inflight);
+        rd_kafka_purge(sc.producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(sc.producer, 0);
+    }
+    if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
+        if (sc.txn_open && (sc.inflight > 0 || kafka_signals >= 2 || sc.fatal)) {
+            if (!sc.fatal) {
+                txn_abort(&sc, 0);
+            }
+        }
+        else {
+            txn_commit(&sc, 0);
+        }
+    }
+    else if (!sc.fatal) {
+        rd_kafka_resp_err_t err;
+
+        store_offsets(&sc);
+        err = rd_kafka_commit(sc.consumer, NULL, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            logmsg(&sc, 0, "final commit: %s", rd_kafka_err2str(err));
+        }
+    }
+    rd_kafka_consumer_close(sc.consumer);
+    if (sc.http) {
+        publish_metrics(&sc);
+    }
+    if (ko->stats) {
+        char *json = scrub_stats_json(sc.stats, rs);
+
+        if (json) {
+            fprintf(stderr, "%s\n", json);
+            free(json);
+        }
+    }
+    logmsg(&sc, 1, "in %llu, out %llu, quarantined %llu, dropped %llu, undelivered %llu",
+           (unsigned long long)sc.n_in, (unsigned long long)sc.n_out,
+           (unsigned long long)sc.n_quar, (unsigned long long)sc.n_drop,
+           (unsigned long long)sc.n_undelivered);
+    rc = sc.fatal ? CLI_EXIT_IO
+         : (sc.n_undelivered > 0 || sc.stop_error) ? CLI_EXIT_FOUND : CLI_EXIT_OK;
+    sidecar_destroy(&sc);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return rc;
+}
+
+#else /* !WITH_KAFKA */
+
+/* Without librdkafka: the options are recognised, and refused with a clear message. */
+
+int cli_kafka_wanted(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs)
+{
+    (void)rs;
+    return ko->list_props || ko->group != NULL || ko->ntopics > 0 ||
+           (rs && scrub_ruleset_setting(rs, "input.kafka.brokers") != NULL);
+}
+
+int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
+{
+    (void)ko;
+    (void)rs;
+    fprintf(stderr, "logscrub: built without Kafka support\n");
+    return CLI_EXIT_USAGE;
+}
+
+struct cli_kafka_sink {
+    int unused; /* never allocated */
+};
+
+cli_kafka_sink_t *cli_kafka_sink_new(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs,
+                                     const char *topic, char *errstr, size_t errstr_size)
+{
+    (void)ko;
+    (void)rs;
+    (void)topic;
+    snprintf(errstr, errstr_size, "built without Kafka support");
+    return NULL;
+}
+
+int cli_kafka_sink_write(cli_kafka_sink_t *k, const uint8_t *p, size_t n)
+{
+    (void)k;
+    (void)p;
+    (void)n;
+    return SCRUB_EIO;
+}
+
+int cli_kafka_sink_close(cli_kafka_sink_t *k)
+{
+    (void)k;
+    return 0;
+}
+
+#endif /* WITH_KAFKA */

@@ -1,0 +1,44 @@
+# mk/kafka.mk: the Kafka sidecar and sink (WITH_KAFKA), their tests and benchmark.
+# SPDX-License-Identifier: Apache-2.0
+#
+# WITH_KAFKA defaults to 1 when pkg-config finds librdkafka and libmicrohttpd;
+# `make WITH_KAFKA=0` builds the CLI without them (filter/cli_kafka*.c then
+# compile to stubs that refuse Kafka options with "built without Kafka support").
+# The CLI's wildcard already picks up filter/cli_kafka*.c, so only flags and
+# libraries are added here.
+#
+# Targets: test-kafka (in TEST_TARGETS; runs against librdkafka's in-process
+# mock cluster, no network beyond loopback), bench-kafka (records/s end to end).
+
+WITH_KAFKA ?= $(shell pkg-config --exists rdkafka libmicrohttpd 2>/dev/null && echo 1 || echo 0)
+
+KAFKA_TEST_DIR  := tests/kafka
+KAFKA_TEST_BINS := $(BUILD)/kafka/mock_cluster $(BUILD)/kafka/kprod $(BUILD)/kafka/kcheck \
+                   $(BUILD)/kafka/test_wm
+
+.PHONY: test-kafka bench-kafka
+
+ifeq ($(WITH_KAFKA),1)
+CFLAGS += -DWITH_KAFKA=1 $(shell pkg-config --cflags rdkafka libmicrohttpd 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs rdkafka libmicrohttpd 2>/dev/null)
+TEST_TARGETS += test-kafka
+
+$(BUILD)/kafka:
+	mkdir -p $@
+
+$(BUILD)/kafka/%: $(KAFKA_TEST_DIR)/%.c $(KAFKA_TEST_DIR)/kfix.h | $(BUILD)/kafka
+	$(CC) $(CFLAGS) -I$(KAFKA_TEST_DIR) -o $@ $< $(shell pkg-config --libs rdkafka)
+
+$(BUILD)/kafka/test_wm: $(KAFKA_TEST_DIR)/test_wm.c filter/cli_kafka_wm.c filter/cli_kafka_wm.h \
+                        tests/ut.h | $(BUILD)/kafka
+	$(CC) $(CFLAGS) -Itests -o $@ $(KAFKA_TEST_DIR)/test_wm.c filter/cli_kafka_wm.c
+
+test-kafka: logscrub $(KAFKA_TEST_BINS)
+	BUILD=$(BUILD) $(KAFKA_TEST_DIR)/run.sh
+
+bench-kafka: logscrub $(KAFKA_TEST_BINS)
+	BUILD=$(BUILD) $(KAFKA_TEST_DIR)/run.sh bench
+else
+test-kafka bench-kafka:
+	@echo "$@: skipped (built without Kafka support: WITH_KAFKA=0)"
+endif
