@@ -11,7 +11,8 @@
 # Only the FLBPlugin* entry points are exported (checked by test-plugin).
 
 PLUGIN_DIR     := plugins/fluentbit
-PLUGIN_SRCS    := $(PLUGIN_DIR)/out_logscrub.c $(PLUGIN_DIR)/fb_chunk.c
+PLUGIN_SRCS    := $(sort $(wildcard $(PLUGIN_DIR)/*.c))
+PLUGIN_OBJS    := $(PLUGIN_SRCS:$(PLUGIN_DIR)/%.c=$(BUILD)/plugin_%.o)
 PLUGIN_HDRS    := $(wildcard $(PLUGIN_DIR)/*.h)
 PLUGIN_SO      := $(BUILD)/out_logscrub.so
 PLUGIN_TEST    := $(BUILD)/test_out_logscrub
@@ -37,12 +38,12 @@ FUZZ_TARGETS += $(BUILD)/fuzz_chunk
 .PHONY: plugin test-plugin fuzz-chunk
 plugin: $(PLUGIN_SO)
 
-$(BUILD)/plugin_%.o: $(PLUGIN_DIR)/%.c $(PLUGIN_HDRS) filter/scrub.h | $(BUILD)
+$(BUILD)/plugin_%.o: $(PLUGIN_DIR)/%.c $(PLUGIN_HDRS) filter/*.h | $(BUILD)
 	$(CC) $(PLUGIN_CFLAGS) -c -o $@ $<
 
-$(PLUGIN_SO): $(BUILD)/plugin_out_logscrub.o $(BUILD)/plugin_fb_chunk.o $(BUILD)/libscrub.a
-	$(CC) $(CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(BUILD)/plugin_out_logscrub.o \
-	    $(BUILD)/plugin_fb_chunk.o $(BUILD)/libscrub.a $(PLUGIN_MSGPACK) $(LDLIBS) -lm
+$(PLUGIN_SO): $(PLUGIN_OBJS) $(BUILD)/libscrub.a
+	$(CC) $(CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(PLUGIN_OBJS) $(BUILD)/libscrub.a \
+	    $(PLUGIN_MSGPACK) $(LDLIBS) -lm
 
 # The harness dlopens the .so; it links msgpack-c only to build test chunks.
 $(PLUGIN_TEST): tests/fluentbit/test_out_logscrub.c $(PLUGIN_DIR)/fbp_abi.h | $(BUILD)

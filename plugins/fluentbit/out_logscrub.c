@@ -49,25 +49,21 @@
  * offsets and file names only.
  */
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "scrub.h"
 #include "scrub_buf.h"
-#include "scrub_json.h"
 
 #include "fbp_abi.h"
 #include "fb_chunk.h"
+#include "fb_json.h"
+#include "fb_sink.h"
 
 #define LS_NAME "logscrub"
 #define LS_DESC "logscrub: redact secrets, quarantine Log4Shell payloads, forward JSON lines"
@@ -76,16 +72,6 @@
 
 /* ---- types ------------------------------------------------------------------ */
 
-typedef struct ls_sink {
-    char *name;                /* "stdout" or the path (for messages); owned */
-    int fd;                    /* -1 when the sink is not configured */
-    int owned;                 /* 1 when the plugin opened fd and closes it */
-    int regular;               /* regular file: partial writes are rolled back */
-    int lock_ok;               /* lock initialised */
-    pthread_mutex_t lock;      /* one writer at a time: a chunk's lines stay together */
-} ls_sink_t;
-
-/* Per-flush scratch, pooled: one flush uses one slot at a time. */
 typedef struct ls_slot {
     struct ls_slot *next;      /* free-list link */
     scrub_worker_t *w;         /* per-thread scan state */
@@ -107,19 +93,18 @@ typedef struct ls_rec_state {
     int rule;                  /* rule index behind a quarantine/drop, or -1 */
     scrub_failure_t failure;   /* failure behind a quarantine/drop */
     unsigned taint;            /* > 0 inside a key that had findings: no path in audit */
-    int err;                   /* first buffer error (SCRUB_ENOMEM ...) */
 } ls_rec_state_t;
 
 typedef struct ls_ctx {
     struct fbp_api *api;       /* Fluent Bit's API table (borrowed) */
     void *o_ins;               /* Fluent Bit's instance (borrowed, for log checks) */
     scrub_ruleset_t *rs;       /* shared, immutable rule set; one reference */
-    ls_sink_t clean;           /* clean sink (always set) */
-    ls_sink_t quar;            /* quarantine sink, fd -1 when none */
-    ls_sink_t audit;           /* audit sink, fd -1 when none */
+    fb_sink_t clean;           /* clean sink (always set) */
+    fb_sink_t quar;            /* quarantine sink, fd -1 when none */
+    fb_sink_t audit;           /* audit sink, fd -1 when none */
     int fail_rc;               /* FBP_RETRY or FBP_ERROR on sink failure */
     int do_fsync;              /* fsync sink files before FLB_OK */
-    char **keys;               /* `keys` property, lower-cased; owned */
+    char **keys;               /* `keys` property (matched case-insensitively); owned */
     size_t nkeys;              /* number of keys */
     int pool_ok;               /* pool_lock initialised */
     pthread_mutex_t pool_lock; /* guards pool, nchunks and the totals */
@@ -156,135 +141,6 @@ static void ls_log(const struct fbp_api *api, void *o_ins, int level, const char
 }
 
 #define LOG(ctx, lvl, ...) ls_log((ctx)->api, (ctx)->o_ins, (lvl), __VA_ARGS__)
-
-/* ---- sinks ------------------------------------------------------------------ */
-
-static void sink_init(ls_sink_t *s)
-{
-    memset(s, 0, sizeof(*s));
-    s->fd = -1;
-}
-
-/*
- * Open a sink. "stdout" (clean sink only) uses fd 1. A path is opened with
- * O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0600: a symlink as the
- * last component is refused (ELOOP). When `private_only`, an existing file
- * must belong to the effective user and not be readable or writable by group
- * or others. Regular files, FIFOs and character devices are accepted.
- * Returns 0 or -1 with errstr filled.
- */
-static int sink_open(ls_sink_t *s, const char *spec, int allow_stdout, int private_only,
-                     char *errstr, size_t errlen)
-{
-    struct stat st;
-    int fd;
-
-    s->name = strdup(spec);
-    if (s->name == NULL) {
-        snprintf(errstr, errlen, "out of memory");
-        return -1;
-    }
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
-        snprintf(errstr, errlen, "cannot create a mutex");
-        return -1;
-    }
-    s->lock_ok = 1;
-    if (strncasecmp(spec, "kafka:", 6) == 0) {
-        /* TODO(kafka sinks): planned, needs the sidecar's producer (WITH_KAFKA). */
-        snprintf(errstr, errlen, "'%s': Kafka sinks are not supported yet (planned)", spec);
-        return -1;
-    }
-    if (allow_stdout && strcmp(spec, "stdout") == 0) {
-        s->fd = STDOUT_FILENO;
-        return 0;
-    }
-    if (spec[0] == '\0') {
-        snprintf(errstr, errlen, "empty path");
-        return -1;
-    }
-    fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        snprintf(errstr, errlen, "%s: %s%s", spec, strerror(errno),
-                 errno == ELOOP ? " (symbolic links are refused)" : "");
-        return -1;
-    }
-    s->fd = fd;
-    s->owned = 1;
-    if (fstat(fd, &st) != 0) {
-        snprintf(errstr, errlen, "%s: %s", spec, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
-        snprintf(errstr, errlen, "%s: not a regular file, FIFO or character device", spec);
-        return -1;
-    }
-    s->regular = S_ISREG(st.st_mode);
-    if (private_only && s->regular &&
-        (st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
-        snprintf(errstr, errlen, "%s: must be owned by this user with mode 0600 (is %03o)",
-                 spec, (unsigned)(st.st_mode & 0777));
-        return -1;
-    }
-    return 0;
-}
-
-static void sink_close(ls_sink_t *s)
-{
-    if (s->owned && s->fd >= 0) {
-        close(s->fd);
-    }
-    if (s->lock_ok) {
-        pthread_mutex_destroy(&s->lock);
-    }
-    free(s->name);
-    sink_init(s);
-}
-
-/*
- * Write all of p[0..n) to the sink, then fsync when asked. On failure a
- * regular file is truncated back to its length before the call, so no
- * partial line stays behind. Returns 0 or an errno value. Thread-safe.
- */
-static int sink_write(ls_sink_t *s, const uint8_t *p, size_t n, int do_fsync)
-{
-    off_t start = -1;
-    size_t done = 0;
-    ssize_t k;
-    int err = 0;
-
-    if (n == 0 || s->fd < 0) {
-        return 0;
-    }
-    pthread_mutex_lock(&s->lock);
-    if (s->regular) {
-        start = lseek(s->fd, 0, SEEK_END);
-    }
-    while (done < n) {
-        k = write(s->fd, p + done, n - done);
-        if (k < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            err = errno;
-            break;
-        }
-        if (k == 0) {
-            err = EIO;
-            break;
-        }
-        done += (size_t)k;
-    }
-    if (err == 0 && do_fsync && fsync(s->fd) != 0 && errno != EINVAL && errno != EROFS) {
-        err = errno;
-    }
-    if (err != 0 && start >= 0 && done > 0) {
-        if (ftruncate(s->fd, start) != 0) {
-            /* nothing more to do: the retry writes the chunk again */
-        }
-    }
-    pthread_mutex_unlock(&s->lock);
-    return err;
-}
 
 /* ---- slots ------------------------------------------------------------------ */
 
@@ -354,171 +210,6 @@ static void slot_put(ls_ctx_t *ctx, ls_slot_t *sl)
     pthread_mutex_unlock(&ctx->pool_lock);
 }
 
-/* ---- JSON output helpers ---------------------------------------------------- */
-
-static int put_str(scrub_buf_t *b, const uint8_t *s, size_t n)
-{
-    int rc = scrub_buf_putc(b, '"');
-
-    if (rc == 0) {
-        rc = scrub_json_escape(b, s, n);
-    }
-    if (rc == 0) {
-        rc = scrub_buf_putc(b, '"');
-    }
-    return rc;
-}
-
-static int put_cstr(scrub_buf_t *b, const char *s)
-{
-    return put_str(b, (const uint8_t *)s, strlen(s));
-}
-
-static int put_time(scrub_buf_t *b, uint64_t sec, uint32_t nsec)
-{
-    return scrub_buf_printf(b, "%" PRIu64 ".%09" PRIu32, sec, nsec);
-}
-
-/* JSON text of a number into b: integers exactly, floats with 17 digits;
- * NaN and infinities have no JSON form and become null. */
-static int put_number(scrub_buf_t *b, const msgpack_object *o)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        return scrub_buf_printf(b, "%" PRIu64, o->via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return scrub_buf_printf(b, "%" PRId64, o->via.i64);
-    default:
-        if (!isfinite(o->via.f64)) {
-            return scrub_buf_puts(b, "null");
-        }
-        return scrub_buf_printf(b, "%.17g", o->via.f64);
-    }
-}
-
-static const char b64tab[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int put_base64(scrub_buf_t *b, const uint8_t *p, size_t n)
-{
-    size_t i;
-    uint32_t v;
-    int rc;
-
-    rc = scrub_buf_reserve(b, (n + 2) / 3 * 4 + 2);
-    if (rc != 0) {
-        return rc;
-    }
-    b->data[b->len++] = '"';
-    for (i = 0; i + 2 < n; i += 3) {
-        v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8) | p[i + 2];
-        b->data[b->len++] = (uint8_t)b64tab[(v >> 18) & 63];
-        b->data[b->len++] = (uint8_t)b64tab[(v >> 12) & 63];
-        b->data[b->len++] = (uint8_t)b64tab[(v >> 6) & 63];
-        b->data[b->len++] = (uint8_t)b64tab[v & 63];
-    }
-    if (i < n) {
-        v = (uint32_t)p[i] << 16;
-        if (i + 1 < n) {
-            v |= (uint32_t)p[i + 1] << 8;
-        }
-        b->data[b->len++] = (uint8_t)b64tab[(v >> 18) & 63];
-        b->data[b->len++] = (uint8_t)b64tab[(v >> 12) & 63];
-        b->data[b->len++] = i + 1 < n ? (uint8_t)b64tab[(v >> 6) & 63] : '=';
-        b->data[b->len++] = '=';
-    }
-    b->data[b->len++] = '"';
-    return 0;
-}
-
-/* Bytes of a scalar that is scanned as text: str, bin and ext data. */
-static int scalar_bytes(const msgpack_object *o, const uint8_t **p, size_t *n)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_STR:
-        *p = (const uint8_t *)o->via.str.ptr;
-        *n = o->via.str.size;
-        return 1;
-    case MSGPACK_OBJECT_BIN:
-        *p = (const uint8_t *)o->via.bin.ptr;
-        *n = o->via.bin.size;
-        return 1;
-    case MSGPACK_OBJECT_EXT:
-        *p = (const uint8_t *)o->via.ext.ptr;
-        *n = o->via.ext.size;
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/*
- * Plain JSON rendering of a value, no scanning (quarantine copies and
- * non-string map keys). str/bin/ext become strings (invalid UTF-8 replaced
- * by U+FFFD by scrub_json_escape). Recursion is bounded by msgpack-c's
- * 32-level limit.
- */
-static int put_raw(scrub_buf_t *b, const msgpack_object *o)
-{
-    const uint8_t *p;
-    size_t n;
-    uint32_t i;
-    int rc = 0;
-
-    if (scalar_bytes(o, &p, &n)) {
-        return put_str(b, p, n);
-    }
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        return scrub_buf_puts(b, "null");
-    case MSGPACK_OBJECT_BOOLEAN:
-        return scrub_buf_puts(b, o->via.boolean ? "true" : "false");
-    case MSGPACK_OBJECT_ARRAY:
-        rc = scrub_buf_putc(b, '[');
-        for (i = 0; rc == 0 && i < o->via.array.size; i++) {
-            if (i > 0) {
-                rc = scrub_buf_putc(b, ',');
-            }
-            if (rc == 0) {
-                rc = put_raw(b, &o->via.array.ptr[i]);
-            }
-        }
-        return rc != 0 ? rc : scrub_buf_putc(b, ']');
-    case MSGPACK_OBJECT_MAP:
-        rc = scrub_buf_putc(b, '{');
-        for (i = 0; rc == 0 && i < o->via.map.size; i++) {
-            const msgpack_object *k = &o->via.map.ptr[i].key;
-
-            if (i > 0) {
-                rc = scrub_buf_putc(b, ',');
-            }
-            if (rc == 0 && scalar_bytes(k, &p, &n)) {
-                rc = put_str(b, p, n);
-            }
-            else if (rc == 0) {
-                /* non-string key: its JSON text, as a string */
-                scrub_buf_t tmp;
-
-                scrub_buf_init(&tmp, 0);
-                rc = put_raw(&tmp, k);
-                if (rc == 0) {
-                    rc = put_str(b, tmp.data, tmp.len);
-                }
-                scrub_buf_free(&tmp);
-            }
-            if (rc == 0) {
-                rc = scrub_buf_putc(b, ':');
-            }
-            if (rc == 0) {
-                rc = put_raw(b, &o->via.map.ptr[i].val);
-            }
-        }
-        return rc != 0 ? rc : scrub_buf_putc(b, '}');
-    default:
-        return put_number(b, o);
-    }
-}
-
 /* ---- scanning ---------------------------------------------------------------- */
 
 /* 1 when the dotted path (case-insensitively) equals a `keys` entry or ends
@@ -578,25 +269,25 @@ static int audit_line(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st,
         return 0;
     }
     rc = scrub_buf_puts(b, "{\"date\":");
-    rc = rc ? rc : put_time(b, st->rec->sec, st->rec->nsec);
+    rc = rc ? rc : fb_json_time(b, st->rec->sec, st->rec->nsec);
     rc = rc ? rc : scrub_buf_puts(b, ",\"tag\":");
-    rc = rc ? rc : put_cstr(b, st->tag);
+    rc = rc ? rc : fb_json_cstr(b, st->tag);
     rc = rc ? rc : scrub_buf_printf(b, ",\"origin\":{\"chunk\":%" PRIu64 ",\"record\":%" PRIu64
                                     ",\"offset\":%zu},\"path\":", st->chunk, st->recno,
                                     st->rec->off);
     if (rc == 0 && st->taint == 0) {
-        rc = put_str(b, sl->path.data, sl->path.len);
+        rc = fb_json_str(b, sl->path.data, sl->path.len);
     }
     else if (rc == 0) {
         rc = scrub_buf_puts(b, "null");
     }
     rc = rc ? rc : scrub_buf_puts(b, ",\"rule\":");
-    rc = rc ? rc : (rule_id != NULL ? put_cstr(b, rule_id) : scrub_buf_puts(b, "null"));
+    rc = rc ? rc : (rule_id != NULL ? fb_json_cstr(b, rule_id) : scrub_buf_puts(b, "null"));
     rc = rc ? rc : scrub_buf_puts(b, ",\"action\":");
-    rc = rc ? rc : put_cstr(b, action);
+    rc = rc ? rc : fb_json_cstr(b, action);
     if (failure != NULL) {
         rc = rc ? rc : scrub_buf_puts(b, ",\"failure\":");
-        rc = rc ? rc : put_cstr(b, failure);
+        rc = rc ? rc : fb_json_cstr(b, failure);
     }
     else {
         rc = rc ? rc : scrub_buf_printf(b, ",\"start\":%zu,\"end\":%zu", start, end);
@@ -661,12 +352,12 @@ static int scan_text(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st, const uin
         return rc;
     }
     if (res.verdict == SCRUB_V_REDACTED) {
-        return put_str(&sl->clean, res.out, res.out_len);
+        return fb_json_str(&sl->clean, res.out, res.out_len);
     }
     if (as_number) {
         return scrub_buf_append(&sl->clean, p, n);
     }
-    return put_str(&sl->clean, p, n);
+    return fb_json_str(&sl->clean, p, n);
 }
 
 static int scan_value(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st, const msgpack_object *o);
@@ -694,8 +385,8 @@ static int scan_map(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st, const msgp
             rc = scrub_buf_putc(&sl->clean, ',');
         }
         scrub_buf_init(&tmp, 0);
-        if (rc == 0 && !scalar_bytes(k, &kp, &kn)) {
-            rc = put_raw(&tmp, k);
+        if (rc == 0 && !fb_json_scalar_bytes(k, &kp, &kn)) {
+            rc = fb_json_raw(&tmp, k);
             kp = tmp.data;
             kn = tmp.len;
         }
@@ -746,15 +437,15 @@ static int scan_value(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st, const ms
         /* `keys` property: the whole value, whatever it holds */
         rec_verdict(st, SCRUB_V_REDACTED, -1, SCRUB_FAIL_NONE);
         rc = audit_line(ctx, sl, st, LS_KEYS_RULE, "redact", 0, 0, NULL);
-        return rc ? rc : put_cstr(&sl->clean, "[REDACTED:" LS_KEYS_RULE "]");
+        return rc ? rc : fb_json_cstr(&sl->clean, "[REDACTED:" LS_KEYS_RULE "]");
     }
-    if (scalar_bytes(o, &p, &n)) {
+    if (fb_json_scalar_bytes(o, &p, &n)) {
         return scan_text(ctx, sl, st, p != NULL ? p : (const uint8_t *)"", n, 0, &findings);
     }
     switch (o->type) {
     case MSGPACK_OBJECT_NIL:
     case MSGPACK_OBJECT_BOOLEAN:
-        return put_raw(&sl->clean, o);
+        return fb_json_raw(&sl->clean, o);
     case MSGPACK_OBJECT_ARRAY:
         rc = scrub_buf_putc(&sl->clean, '[');
         for (i = 0; rc == 0 && i < o->via.array.size; i++) {
@@ -773,7 +464,7 @@ static int scan_value(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st, const ms
         return scan_map(ctx, sl, st, o);
     default:
         scrub_buf_reset(&sl->num);
-        rc = put_number(&sl->num, o);
+        rc = fb_json_number(&sl->num, o);
         if (rc != 0) {
             return rc;
         }
@@ -794,22 +485,22 @@ static int quarantine_record(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st)
     int rc;
 
     rc = scrub_buf_puts(b, "{\"date\":");
-    rc = rc ? rc : put_time(b, st->rec->sec, st->rec->nsec);
+    rc = rc ? rc : fb_json_time(b, st->rec->sec, st->rec->nsec);
     rc = rc ? rc : scrub_buf_puts(b, ",\"tag\":");
-    rc = rc ? rc : put_cstr(b, st->tag);
+    rc = rc ? rc : fb_json_cstr(b, st->tag);
     rc = rc ? rc : scrub_buf_puts(b, ",\"logscrub\":{\"verdict\":\"quarantined\",\"rule\":");
-    rc = rc ? rc : (rule != NULL ? put_cstr(b, rule) : scrub_buf_puts(b, "null"));
+    rc = rc ? rc : (rule != NULL ? fb_json_cstr(b, rule) : scrub_buf_puts(b, "null"));
     rc = rc ? rc : scrub_buf_puts(b, ",\"failure\":");
-    rc = rc ? rc : put_cstr(b, scrub_failure_name(st->failure));
+    rc = rc ? rc : fb_json_cstr(b, scrub_failure_name(st->failure));
     rc = rc ? rc : scrub_buf_putc(b, '}');
     if (ctx->quar.fd >= 0) {
         /* the original record, for review */
         if (st->rec->meta != NULL && st->rec->meta->via.map.size > 0) {
             rc = rc ? rc : scrub_buf_puts(b, ",\"metadata\":");
-            rc = rc ? rc : put_raw(b, st->rec->meta);
+            rc = rc ? rc : fb_json_raw(b, st->rec->meta);
         }
         rc = rc ? rc : scrub_buf_puts(b, ",\"record\":");
-        rc = rc ? rc : put_raw(b, st->rec->body);
+        rc = rc ? rc : fb_json_raw(b, st->rec->body);
     }
     return rc ? rc : scrub_buf_puts(b, "}\n");
 }
@@ -825,16 +516,16 @@ static int quarantine_raw(ls_ctx_t *ctx, ls_slot_t *sl, const char *tag, uint64_
     int rc;
 
     rc = scrub_buf_puts(b, "{\"tag\":");
-    rc = rc ? rc : put_cstr(b, tag);
+    rc = rc ? rc : fb_json_cstr(b, tag);
     rc = rc ? rc : scrub_buf_puts(b, ",\"logscrub\":{\"verdict\":\"quarantined\",\"reason\":");
-    rc = rc ? rc : put_cstr(b, reason);
+    rc = rc ? rc : fb_json_cstr(b, reason);
     rc = rc ? rc : scrub_buf_puts(b, ",\"detail\":");
-    rc = rc ? rc : put_cstr(b, why);
+    rc = rc ? rc : fb_json_cstr(b, why);
     rc = rc ? rc : scrub_buf_printf(b, ",\"chunk\":%" PRIu64 ",\"offset\":%zu,\"length\":%zu}",
                                     chunk, off, n);
     if (ctx->quar.fd >= 0) {
         rc = rc ? rc : scrub_buf_puts(b, ",\"msgpack_base64\":");
-        rc = rc ? rc : put_base64(b, p + off, n);
+        rc = rc ? rc : fb_json_base64(b, p + off, n);
     }
     return rc ? rc : scrub_buf_puts(b, "}\n");
 }
@@ -850,9 +541,9 @@ static int process_record(ls_ctx_t *ctx, ls_slot_t *sl, ls_rec_state_t *st,
     *verdict = SCRUB_V_CLEAN;
     scrub_buf_reset(&sl->path);
     rc = scrub_buf_puts(&sl->clean, "{\"date\":");
-    rc = rc ? rc : put_time(&sl->clean, st->rec->sec, st->rec->nsec);
+    rc = rc ? rc : fb_json_time(&sl->clean, st->rec->sec, st->rec->nsec);
     rc = rc ? rc : scrub_buf_puts(&sl->clean, ",\"tag\":");
-    rc = rc ? rc : put_cstr(&sl->clean, st->tag);
+    rc = rc ? rc : fb_json_cstr(&sl->clean, st->tag);
     if (rc == 0 && st->rec->meta != NULL && st->rec->meta->via.map.size > 0) {
         /* metadata is scanned like the body, under its own key paths */
         rc = scrub_buf_puts(&sl->clean, ",\"metadata\":");
@@ -925,9 +616,9 @@ static void ctx_destroy(ls_ctx_t *ctx)
     if (ctx->pool_ok) {
         pthread_mutex_destroy(&ctx->pool_lock);
     }
-    sink_close(&ctx->clean);
-    sink_close(&ctx->quar);
-    sink_close(&ctx->audit);
+    fb_sink_close(&ctx->clean);
+    fb_sink_close(&ctx->quar);
+    fb_sink_close(&ctx->audit);
     for (i = 0; i < ctx->nkeys; i++) {
         free(ctx->keys[i]);
     }
@@ -1009,9 +700,9 @@ FBP_EXPORT int FLBPluginInit(void *plugin)
     ctx->api = pl->api;
     ctx->o_ins = pl->o_ins;
     ctx->fail_rc = FBP_RETRY;
-    sink_init(&ctx->clean);
-    sink_init(&ctx->quar);
-    sink_init(&ctx->audit);
+    fb_sink_init(&ctx->clean);
+    fb_sink_init(&ctx->quar);
+    fb_sink_init(&ctx->audit);
     if (pthread_mutex_init(&ctx->pool_lock, NULL) != 0) {
         goto fail_msg_oom;
     }
@@ -1055,7 +746,7 @@ FBP_EXPORT int FLBPluginInit(void *plugin)
     }
 
     v = prop(pl, "clean");
-    if (sink_open(&ctx->clean, v != NULL ? v : "stdout", 1, 0, err, sizeof(err)) != 0) {
+    if (fb_sink_open(&ctx->clean, v != NULL ? v : "stdout", 1, 0, err, sizeof(err)) != 0) {
         LOG(ctx, FBP_LOG_ERROR, "clean sink: %s", err);
         goto fail;
     }
@@ -1064,7 +755,7 @@ FBP_EXPORT int FLBPluginInit(void *plugin)
         scrub_ruleset_quarantine_path(ctx->rs)[0] != '\0') {
         v = scrub_ruleset_quarantine_path(ctx->rs);
     }
-    if (v != NULL && sink_open(&ctx->quar, v, 0, 1, err, sizeof(err)) != 0) {
+    if (v != NULL && fb_sink_open(&ctx->quar, v, 0, 1, err, sizeof(err)) != 0) {
         LOG(ctx, FBP_LOG_ERROR, "quarantine sink: %s", err);
         goto fail;
     }
@@ -1077,7 +768,7 @@ FBP_EXPORT int FLBPluginInit(void *plugin)
         scrub_ruleset_audit_path(ctx->rs)[0] != '\0') {
         v = scrub_ruleset_audit_path(ctx->rs);
     }
-    if (v != NULL && sink_open(&ctx->audit, v, 0, 1, err, sizeof(err)) != 0) {
+    if (v != NULL && fb_sink_open(&ctx->audit, v, 0, 1, err, sizeof(err)) != 0) {
         LOG(ctx, FBP_LOG_ERROR, "audit sink: %s", err);
         goto fail;
     }
@@ -1180,14 +871,14 @@ FBP_EXPORT int FLBPluginFlushCtx(void *rctx, const void *data, size_t len, char 
 
     /* quarantine and audit first: a record is never forwarded before the
      * evidence of its findings is stored */
-    if ((werr = sink_write(&ctx->quar, sl->quar.data, sl->quar.len, ctx->do_fsync)) != 0) {
+    if ((werr = fb_sink_write(&ctx->quar, sl->quar.data, sl->quar.len, ctx->do_fsync)) != 0) {
         failed_sink = "quarantine";
     }
-    else if ((werr = sink_write(&ctx->audit, sl->audit.data, sl->audit.len,
+    else if ((werr = fb_sink_write(&ctx->audit, sl->audit.data, sl->audit.len,
                                 ctx->do_fsync)) != 0) {
         failed_sink = "audit";
     }
-    else if ((werr = sink_write(&ctx->clean, sl->clean.data, sl->clean.len,
+    else if ((werr = fb_sink_write(&ctx->clean, sl->clean.data, sl->clean.len,
                                 ctx->do_fsync)) != 0) {
         failed_sink = "clean";
     }
