@@ -11,6 +11,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pedantic -Wno-overlength-strin
             -fPIC -Ifilter $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 BUILD    ?= build
+BIN      ?= logscrub
 .DEFAULT_GOAL := all
 
 # Core library: every filter/scrub_*.c (front ends are main.c, source_*.c, sink_*.c).
@@ -29,7 +30,7 @@ FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all test unit golden patterns demo install clean deps asan check-deps
-all: logscrub $(BUILD)/libscrub.a $(ALL_TARGETS)
+all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -40,24 +41,40 @@ $(BUILD)/%.o: filter/%.c filter/*.h | $(BUILD)
 $(BUILD)/libscrub.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-logscrub: $(CLI_OBJS) $(BUILD)/libscrub.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libscrub.a $(LDLIBS)
+$(BIN): $(CLI_OBJS) $(BUILD)/libscrub.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libscrub.a $(LDLIBS)
 
 # Unit tests: the registry is generated from UT_TEST(name) declarations.
 $(BUILD)/registry.h: $(UNIT_SRCS) | $(BUILD)
 	grep -ho 'UT_TEST([A-Za-z0-9_]*)' $(UNIT_SRCS) /dev/null | sed 's/UT_TEST(\(.*\))/UT_ENTRY(\1)/' > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/run-unit: tests/unit/run-unit.c $(UNIT_SRCS) $(BUILD)/registry.h $(BUILD)/libscrub.a tests/ut.h
-	$(CC) $(CFLAGS) -Itests -I$(BUILD) -o $@ tests/unit/run-unit.c $(UNIT_SRCS) $(BUILD)/libscrub.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -I$(BUILD) -o $@ tests/unit/run-unit.c $(UNIT_SRCS) $(BUILD)/libscrub.a $(LDLIBS)
 
 unit: $(BUILD)/run-unit
 	$(BUILD)/run-unit
 
+# The same unit and golden tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub CFLAGS="$(ASAN_FLAGS)" \
+	    LDFLAGS="$(ASAN_FLAGS)" build-asan/logscrub build-asan/run-unit
+	ASAN_OPTIONS=detect_leaks=1 build-asan/run-unit
+	ASAN_OPTIONS=detect_leaks=1 tests/run-golden.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 build-asan/logscrub --test-rules -c patterns/default.yaml > /dev/null
+
 golden: logscrub
 	tests/run-golden.sh ./logscrub
 
-patterns: logscrub
-	./logscrub --test-rules -c patterns/default.yaml
+# Every bundled pack's examples (the PII packs are opt-in, so they are checked on their own).
+patterns: $(BIN)
+	@for p in patterns/*.yaml; do \
+	  case $$p in patterns/default.yaml) cfg=$$p ;; *) cfg=$(BUILD)/pack-$$(basename $$p); printf 'include: [%s]\n' "$$(pwd)/$$p" > $$cfg ;; esac; \
+	  printf '%-32s ' "$$p"; ./$(BIN) -q --test-rules -c $$cfg | tail -1 || exit 1; \
+	done
+
+test: all unit golden patterns asan $(TEST_TARGETS)
+	@echo "make test: all suites passed"
 
 clean:
 	rm -rf build build-asan logscrub

@@ -39,14 +39,15 @@ const char *scrub_strerror(int code);
 
 /* ---- actions and verdicts ----------------------------------------------- */
 
-/* Ordered by strength: a larger value wins when findings overlap. */
+/* Ordered by strength: a larger value wins when findings overlap. Among the
+ * rewriting actions the one that reveals least wins (redact > hash > mask). */
 typedef enum scrub_action {
     SCRUB_ACT_NONE = 0,
     SCRUB_ACT_TAG,        /* record passes unchanged, the finding is reported */
-    SCRUB_ACT_REDACT,     /* the secret is replaced by the rule's template */
+    SCRUB_ACT_DEFANG,     /* lookups in the span are made inert */
     SCRUB_ACT_MASK,       /* the secret's middle is replaced by mask chars */
     SCRUB_ACT_HASH,       /* the secret is replaced by a keyed HMAC */
-    SCRUB_ACT_DEFANG,     /* lookups in the span are made inert */
+    SCRUB_ACT_REDACT,     /* the secret is replaced by the rule's template */
     SCRUB_ACT_DROP,       /* the record is discarded (counted) */
     SCRUB_ACT_QUARANTINE  /* the record is held back whole */
 } scrub_action_t;
@@ -158,6 +159,7 @@ typedef struct scrub_result {
     scrub_verdict_t verdict;       /* where the record goes */
     scrub_failure_t failure;       /* set when the record failed closed */
     int failed_rule;               /* rule index that failed, or -1 */
+    size_t in_len;                 /* bytes scanned */
     const uint8_t *out;            /* bytes to forward (the input itself when
                                       nothing was rewritten) */
     size_t out_len;                /* length of out */

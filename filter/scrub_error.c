@@ -36,8 +36,8 @@ const char *scrub_strerror(int code)
 
 const char *scrub_action_name(scrub_action_t a)
 {
-    static const char *const names[] = {"none", "tag",    "redact", "mask",
-                                        "hash", "defang", "drop",   "quarantine"};
+    static const char *const names[] = {"none", "tag",    "defang", "mask",
+                                        "hash", "redact", "drop",   "quarantine"};
 
     return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
 }

@@ -278,6 +278,7 @@ void scrub_scan_fail(scrub_worker_t *w, scrub_result_t *res, scrub_failure_t why
                                                                  : SCRUB_V_QUARANTINED;
     res->failure = why;
     res->failed_rule = rule;
+    res->in_len = len;
     res->out = rec;
     res->out_len = len;
     res->nfindings = w->nf;
@@ -322,6 +323,7 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int coll
 
     memset(res, 0, sizeof(*res));
     res->failed_rule = -1;
+    res->in_len = len;
     res->out = rec;
     res->out_len = len;
     w->nf = 0;

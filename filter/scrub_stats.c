@@ -74,17 +74,18 @@ void scrub_stats_add(scrub_stats_t *st, const scrub_result_t *res, size_t in_len
     switch (res->verdict) {
     case SCRUB_V_CLEAN:
         st->c.clean++;
-        st->c.bytes_out += res->out_len;
+        st->c.bytes_out += in_len;
         break;
     case SCRUB_V_TAGGED:
         st->c.clean++;
         st->c.tagged++;
-        st->c.bytes_out += res->out_len;
+        st->c.bytes_out += in_len;
         break;
     case SCRUB_V_REDACTED:
+        /* in_len may exceed the scanned bytes by a line terminator the caller kept */
         st->c.clean++;
         st->c.redacted++;
-        st->c.bytes_out += res->out_len;
+        st->c.bytes_out += res->out_len + (in_len > res->in_len ? in_len - res->in_len : 0);
         break;
     case SCRUB_V_QUARANTINED:
         st->c.quarantined++;

