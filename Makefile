@@ -79,8 +79,25 @@ test: all unit golden patterns asan $(TEST_TARGETS)
 clean:
 	rm -rf build build-asan logscrub
 
+# The main job on the bundled default rules: install missing build dependencies,
+# build, and scrub the bundled sample log (quarantined records go to build/quarantine.jsonl).
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@echo '$$ ./logscrub --stats --quarantine build/quarantine.jsonl config/sample.log'
+	@rm -f $(BUILD)/quarantine.jsonl
+	@./$(BIN) --stats --quarantine $(BUILD)/quarantine.jsonl config/sample.log
+
+# Installed binary finds its packs in $(PREFIX)/share/logscrub/patterns.
+$(BUILD)/main.o: CFLAGS += -DLOGSCRUB_PATTERNS_DIR='"$(PREFIX)/share/logscrub/patterns"'
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/logscrub/patterns \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/logscrub
+	install -m 0644 patterns/*.yaml $(DESTDIR)$(PREFIX)/share/logscrub/patterns/
+	install -m 0644 filter/logscrub.1 $(DESTDIR)$(PREFIX)/share/man/man1/logscrub.1
+
 # Install missing build dependencies on Debian (needs root or sudo).
-DEB_PKGS := build-essential pkg-config libpcre2-dev libyaml-dev python3
+DEB_PKGS := build-essential pkg-config libpcre2-dev libyaml-dev python3 python3-yaml
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
