@@ -390,6 +390,11 @@ static int parse_rule(cfg_file_t *f, yaml_node_t *n, scrub_rule_spec_t *r)
     if (r->id == NULL || r->id[0] == '\0') {
         return cfg_error(f, n, NULL, "rule without an 'id'");
     }
+    if (strspn(r->id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+        strlen(r->id)) {
+        return cfg_error(f, n, NULL, "rule id '%s' may only use letters, digits, '.', '_' and "
+                         "'-'", r->id);
+    }
     for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && rc == 0; p++) {
         yaml_node_t *k = node(f, p->key);
         yaml_node_t *v = node(f, p->value);
