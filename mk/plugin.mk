@@ -9,6 +9,9 @@
 # statically when libmsgpackc.a exists and hidden with --exclude-libs,ALL,
 # like libscrub.a; -Bsymbolic binds the plugin's own symbols to itself.
 # Only the FLBPlugin* entry points are exported (checked by test-plugin).
+# --as-needed keeps LDLIBS entries the core does not use (librdkafka,
+# libmicrohttpd from the Kafka fragment) out of the plugin's DT_NEEDED:
+# fluent-bit bundles and exports its own librdkafka.
 
 PLUGIN_DIR     := plugins/fluentbit
 PLUGIN_SRCS    := $(sort $(wildcard $(PLUGIN_DIR)/*.c))
@@ -29,7 +32,7 @@ PLUGIN_MSGPACK := $(or $(shell pkg-config --libs msgpack 2>/dev/null),-lmsgpackc
 endif
 
 PLUGIN_CFLAGS  := $(CFLAGS) -fvisibility=hidden -I$(PLUGIN_DIR) $(MSGPACK_CFLAGS)
-PLUGIN_LDFLAGS := -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,-z,defs
+PLUGIN_LDFLAGS := -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,-z,defs -Wl,--as-needed
 
 ALL_TARGETS  += $(PLUGIN_SO)
 TEST_TARGETS += test-plugin
@@ -41,7 +44,7 @@ plugin: $(PLUGIN_SO)
 $(BUILD)/plugin_%.o: $(PLUGIN_DIR)/%.c $(PLUGIN_HDRS) filter/*.h | $(BUILD)
 	$(CC) $(PLUGIN_CFLAGS) -c -o $@ $<
 
-$(PLUGIN_SO): $(PLUGIN_OBJS) $(BUILD)/libscrub.a
+$(PLUGIN_SO): $(PLUGIN_OBJS) $(BUILD)/libscrub.a mk/plugin.mk
 	$(CC) $(CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(PLUGIN_OBJS) $(BUILD)/libscrub.a \
 	    $(PLUGIN_MSGPACK) $(LDLIBS) -lm
 
@@ -67,3 +70,10 @@ $(BUILD)/fuzz_chunk: tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_H
 	    $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_MSGPACK)
 
 fuzz-chunk: $(BUILD)/fuzz_chunk
+
+# Not wired into `make install` (the top Makefile owns it): run it separately.
+PLUGIN_LIBDIR ?= $(PREFIX)/lib/logscrub
+.PHONY: install-plugin
+install-plugin: $(PLUGIN_SO)
+	install -d $(DESTDIR)$(PLUGIN_LIBDIR)
+	install -m 0755 $(PLUGIN_SO) $(DESTDIR)$(PLUGIN_LIBDIR)/out_logscrub.so

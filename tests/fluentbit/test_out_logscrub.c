@@ -463,6 +463,29 @@ static void test_exports(const char *so)
     pclose(p);
     CHECK_INT(n, 5);
     CHECK_INT(bad, 0);
+
+    /* libraries fluent-bit bundles and exports must not be loaded beside it */
+    snprintf(cmd, sizeof(cmd), "objdump -p '%s' 2>/dev/null", so);
+    p = popen(cmd, "r");
+    if (p == NULL) {
+        return;
+    }
+    bad = 0;
+    while (fgets(line, sizeof(line), p) != NULL) {
+        if (strstr(line, "NEEDED") == NULL) {
+            continue;
+        }
+        if (strstr(line, "rdkafka") != NULL || strstr(line, "microhttpd") != NULL) {
+            fprintf(stderr, "  unexpected dependency:%s", line);
+            bad++;
+        }
+        if (strstr(line, "msgpack") != NULL) {
+            fprintf(stderr, "  note: msgpack-c is linked dynamically (no libmsgpackc.a); "
+                    "fluent-bit's copy will interpose\n");
+        }
+    }
+    pclose(p);
+    CHECK_INT(bad, 0);
 }
 
 static void test_register(void)
