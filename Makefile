@@ -3,13 +3,17 @@
 
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := libpcre2-8 yaml-0.1
+# Vectorscan (Debian libvectorscan-dev) is the prefilter's literal engine when present;
+# WITH_VECTORSCAN=0 builds the hand-written automaton only.
+WITH_VECTORSCAN ?= $(shell pkg-config --exists libhs 2>/dev/null && echo 1 || echo 0)
+PKGS     := libpcre2-8 yaml-0.1 $(if $(filter 1,$(WITH_VECTORSCAN)),libhs)
 OPT      ?= -O2
 WERROR   ?= $(if $(CI),-Werror,)
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pedantic -Wno-overlength-strings $(WERROR) \
-            -fPIC -Ifilter $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+            -fPIC -Ifilter $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+            $(if $(filter 1,$(WITH_VECTORSCAN)),-DWITH_VECTORSCAN=1)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(if $(filter 1,$(WITH_VECTORSCAN)),-lstdc++ -lm)
 BUILD    ?= build
 BIN      ?= logscrub
 .DEFAULT_GOAL := all

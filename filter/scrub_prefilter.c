@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef WITH_VECTORSCAN
+#include <hs.h>
+#endif
+
 /*
  * Build: a trie over folded bytes, then BFS for failure links, then a dense
  * DFA over byte classes (bytes that occur in no keyword share class 0).
@@ -37,14 +41,34 @@ struct scrub_prefilter {
     /* compiled */
     uint8_t cls[256];         /* folded byte -> class */
     size_t ncls;              /* number of classes */
-    uint16_t *trans;          /* [state * ncls + class] -> state */
+    uint32_t *trans;          /* [state + class] -> state; states are premultiplied by ncls */
     uint32_t first_out;       /* states >= this have outputs */
     uint32_t *out_off;        /* per state: offset into outs */
     uint32_t *out_len;        /* per state: number of rules */
     uint32_t *outs;           /* rule ids */
     size_t nstates;
     int built;                /* build done */
+    int engine;               /* SCRUB_PF_AUTO or SCRUB_PF_DFA */
+    /* keywords as added, for the literal engine */
+    char **kw;                /* folded copies */
+    size_t *kw_len;           /* their lengths */
+    uint32_t *kw_rule;        /* rule selected by each keyword */
+    size_t nkw;
+#ifdef WITH_VECTORSCAN
+    hs_database_t *hs;        /* Vectorscan literal database, NULL when not in use */
+#endif
 };
+
+struct scrub_pf_scratch {
+#ifdef WITH_VECTORSCAN
+    hs_scratch_t *hs;         /* per-thread Vectorscan scratch */
+#endif
+    int unused;               /* keeps the struct non-empty without Vectorscan */
+};
+
+static size_t dfa_find(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n);
+static size_t dfa_collect(const scrub_prefilter_t *pf, const uint8_t *p, size_t n,
+                          uint64_t *bits);
 
 static uint8_t fold(uint8_t c)
 {
@@ -73,9 +97,20 @@ scrub_prefilter_t *scrub_prefilter_new(void)
 
 void scrub_prefilter_destroy(scrub_prefilter_t *pf)
 {
+    size_t i;
+
     if (pf == NULL) {
         return;
     }
+    for (i = 0; i < pf->nkw; i++) {
+        free(pf->kw[i]);
+    }
+    free(pf->kw);
+    free(pf->kw_len);
+    free(pf->kw_rule);
+#ifdef WITH_VECTORSCAN
+    hs_free_database(pf->hs);
+#endif
     free(pf->nodes);
     free(pf->pend);
     free(pf->trans);
@@ -85,6 +120,182 @@ void scrub_prefilter_destroy(scrub_prefilter_t *pf)
     free(pf);
 }
 
+/* Remember the keyword for the literal engine. */
+static int keep_keyword(scrub_prefilter_t *pf, const char *kw, size_t len, uint32_t rule)
+{
+    char **k = realloc(pf->kw, (pf->nkw + 1) * sizeof(*k));
+    size_t *l;
+    uint32_t *r;
+    size_t i;
+
+    if (k == NULL) {
+        return -1;
+    }
+    pf->kw = k;
+    l = realloc(pf->kw_len, (pf->nkw + 1) * sizeof(*l));
+    if (l == NULL) {
+        return -1;
+    }
+    pf->kw_len = l;
+    r = realloc(pf->kw_rule, (pf->nkw + 1) * sizeof(*r));
+    if (r == NULL) {
+        return -1;
+    }
+    pf->kw_rule = r;
+    pf->kw[pf->nkw] = malloc(len + 1);
+    if (pf->kw[pf->nkw] == NULL) {
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        pf->kw[pf->nkw][i] = (char)fold((uint8_t)kw[i]);
+    }
+    pf->kw[pf->nkw][len] = '\0';
+    pf->kw_len[pf->nkw] = len;
+    pf->kw_rule[pf->nkw] = rule;
+    pf->nkw++;
+    return 0;
+}
+
+void scrub_prefilter_set_engine(scrub_prefilter_t *pf, int engine)
+{
+    pf->engine = engine;
+}
+
+const char *scrub_prefilter_engine_name(const scrub_prefilter_t *pf)
+{
+#ifdef WITH_VECTORSCAN
+    if (pf->hs != NULL) {
+        return "vectorscan";
+    }
+#endif
+    (void)pf;
+    return "dfa";
+}
+
+#ifdef WITH_VECTORSCAN
+/* Compile the keywords as caseless literals. Failure is not an error: the DFA serves. */
+static void hs_build(scrub_prefilter_t *pf)
+{
+    unsigned *flags = calloc(pf->nkw + 1, sizeof(*flags));
+    unsigned *ids = calloc(pf->nkw + 1, sizeof(*ids));
+    hs_compile_error_t *err = NULL;
+    size_t i;
+
+    if (flags != NULL && ids != NULL && pf->nkw > 0) {
+        for (i = 0; i < pf->nkw; i++) {
+            flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+            ids[i] = (unsigned)i;
+        }
+        if (hs_compile_lit_multi((const char *const *)pf->kw, flags, ids, pf->kw_len,
+                                 (unsigned)pf->nkw, HS_MODE_BLOCK, NULL, &pf->hs,
+                                 &err) != HS_SUCCESS) {
+            pf->hs = NULL;
+            hs_free_compile_error(err);
+        }
+    }
+    free(flags);
+    free(ids);
+}
+
+typedef struct hs_ctx {
+    const scrub_prefilter_t *pf; /* for keyword -> rule */
+    unsigned long long first;    /* end offset of the first match */
+    uint64_t *bits;              /* collect: rule bitset */
+    size_t hits;                 /* collect: matches */
+} hs_ctx_t;
+
+static int on_first(unsigned id, unsigned long long from, unsigned long long to,
+                    unsigned flags, void *ctx)
+{
+    (void)id;
+    (void)from;
+    (void)flags;
+    ((hs_ctx_t *)ctx)->first = to;
+    return 1; /* stop at the first keyword */
+}
+
+static int on_each(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                   void *ctx)
+{
+    hs_ctx_t *c = ctx;
+    uint32_t r = c->pf->kw_rule[id];
+
+    (void)from;
+    (void)to;
+    (void)flags;
+    c->bits[r >> 6] |= 1ULL << (r & 63);
+    c->hits++;
+    return 0;
+}
+
+static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
+                      size_t from, size_t n)
+{
+    hs_ctx_t c = {pf, 0, NULL, 0};
+    size_t pos = from;
+
+    /* hs_scan takes an unsigned int length: walk huge buffers in pieces that
+     * overlap by the longest keyword. */
+    while (pos < n) {
+        size_t len = n - pos > (1u << 30) ? (1u << 30) : n - pos;
+        hs_error_t e = hs_scan(pf->hs, (const char *)p + pos, (unsigned)len, 0, sc->hs, on_first,
+                               &c);
+        if (e == HS_SCAN_TERMINATED) {
+            return pos + (size_t)c.first - 1;
+        }
+        if (e != HS_SUCCESS) {
+            return dfa_find(pf, p, pos, n);
+        }
+        if (pos + len >= n) {
+            break;
+        }
+        pos += len - 64;
+    }
+    return n;
+}
+
+static size_t hs_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
+                         size_t n, uint64_t *bits)
+{
+    hs_ctx_t c = {pf, 0, bits, 0};
+
+    if (n > (1u << 30) ||
+        hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_each, &c) != HS_SUCCESS) {
+        return dfa_collect(pf, p, n, bits);
+    }
+    return c.hits;
+}
+#endif
+
+scrub_pf_scratch_t *scrub_prefilter_scratch_new(const scrub_prefilter_t *pf)
+{
+    scrub_pf_scratch_t *sc = calloc(1, sizeof(*sc));
+
+    if (sc == NULL) {
+        return NULL;
+    }
+#ifdef WITH_VECTORSCAN
+    if (pf->hs != NULL && hs_alloc_scratch(pf->hs, &sc->hs) != HS_SUCCESS) {
+        free(sc);
+        return NULL;
+    }
+#else
+    (void)pf;
+#endif
+    return sc;
+}
+
+void scrub_prefilter_scratch_destroy(scrub_pf_scratch_t *sc)
+{
+    if (sc == NULL) {
+        return;
+    }
+#ifdef WITH_VECTORSCAN
+    hs_free_scratch(sc->hs);
+#endif
+    free(sc);
+}
+
 int scrub_prefilter_add(scrub_prefilter_t *pf, const char *kw, size_t len, uint32_t rule)
 {
     size_t i;
@@ -92,6 +303,9 @@ int scrub_prefilter_add(scrub_prefilter_t *pf, const char *kw, size_t len, uint3
 
     if (pf->built || len == 0 || memchr(kw, '\n', len) != NULL) {
         return SCRUB_EINVAL;
+    }
+    if (keep_keyword(pf, kw, len, rule) != 0) {
+        return SCRUB_ENOMEM;
     }
     for (i = 0; i < len; i++) {
         uint8_t c = fold((uint8_t)kw[i]);
@@ -163,6 +377,7 @@ static int compile_dfa(scrub_prefilter_t *pf, const int32_t *order)
     int rc = SCRUB_ENOMEM;
 
     pf->trans = malloc(ns * pf->ncls * sizeof(*pf->trans));
+    /* state ids are stored premultiplied by ncls: the scan loop then needs no multiply */
     pf->out_off = calloc(ns, sizeof(*pf->out_off));
     pf->out_len = calloc(ns, sizeof(*pf->out_len));
     pf->outs = malloc((ns * 4 + pf->npend + 1) * sizeof(*pf->outs));
@@ -194,7 +409,8 @@ static int compile_dfa(scrub_prefilter_t *pf, const int32_t *order)
         size_t k = node_outputs(pf, s, tmp, pf->npend);
         uint32_t *grown;
         for (c = 0; c < 256; c++) {
-            pf->trans[id * pf->ncls + pf->cls[c]] = (uint16_t)newid[pf->nodes[s].next[c]];
+            pf->trans[id * pf->ncls + pf->cls[c]] =
+                (uint32_t)(newid[pf->nodes[s].next[c]] * pf->ncls);
         }
         grown = realloc(pf->outs, (outpos + k + 1) * sizeof(*grown));
         if (grown == NULL) {
@@ -202,7 +418,7 @@ static int compile_dfa(scrub_prefilter_t *pf, const int32_t *order)
         }
         pf->outs = grown;
         memcpy(pf->outs + outpos, tmp, k * sizeof(*tmp));
-        pf->out_off[id] = (uint32_t)outpos;
+        pf->out_off[id] = (uint32_t)outpos;  /* indexed by the plain state id */
         pf->out_len[id] = (uint32_t)k;
         outpos += k;
     }
@@ -284,51 +500,82 @@ int scrub_prefilter_build(scrub_prefilter_t *pf)
     pf->nodes = NULL;
     free(pf->pend);
     pf->pend = NULL;
+#ifdef WITH_VECTORSCAN
+    if (pf->engine == SCRUB_PF_AUTO) {
+        hs_build(pf);
+    }
+#endif
     pf->built = 1;
     return 0;
 }
 
-size_t scrub_prefilter_find(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n)
+static size_t dfa_find(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n)
 {
-    const uint16_t *t = pf->trans;
+    const uint32_t *t = pf->trans;
     const uint8_t *cls = pf->cls;
-    size_t ncls = pf->ncls;
-    uint32_t first_out = pf->first_out;
+    const uint32_t limit = pf->first_out * (uint32_t)pf->ncls;
     uint32_t s = 0;
     size_t i;
 
-    if (first_out >= pf->nstates) {
-        return n; /* no keywords at all */
-    }
     for (i = from; i < n; i++) {
-        s = t[s * ncls + cls[p[i]]];
-        if (s >= first_out) {
+        s = t[s + cls[p[i]]];
+        if (s >= limit) {
             return i;
         }
     }
     return n;
 }
 
-size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, const uint8_t *p, size_t n,
-                               uint64_t *bits)
+static size_t dfa_collect(const scrub_prefilter_t *pf, const uint8_t *p, size_t n,
+                          uint64_t *bits)
 {
-    const uint16_t *t = pf->trans;
+    const uint32_t *t = pf->trans;
+    const uint32_t limit = pf->first_out * (uint32_t)pf->ncls;
     uint32_t s = 0;
     size_t i, hits = 0;
 
-    if (pf->first_out >= pf->nstates) {
-        return 0;
-    }
     for (i = 0; i < n; i++) {
-        s = t[s * pf->ncls + pf->cls[p[i]]];
-        if (s >= pf->first_out) {
-            uint32_t k;
-            for (k = 0; k < pf->out_len[s]; k++) {
-                uint32_t r = pf->outs[pf->out_off[s] + k];
+        s = t[s + pf->cls[p[i]]];
+        if (s >= limit) {
+            uint32_t id = s / (uint32_t)pf->ncls, k;
+            for (k = 0; k < pf->out_len[id]; k++) {
+                uint32_t r = pf->outs[pf->out_off[id] + k];
                 bits[r >> 6] |= 1ULL << (r & 63);
             }
             hits++;
         }
     }
     return hits;
+}
+
+size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
+                            size_t from, size_t n)
+{
+    if (pf->first_out >= pf->nstates || from >= n) {
+        return n; /* no keywords at all */
+    }
+#ifdef WITH_VECTORSCAN
+    if (pf->hs != NULL && sc != NULL) {
+        return hs_find(pf, sc, p, from, n);
+    }
+#else
+    (void)sc;
+#endif
+    return dfa_find(pf, p, from, n);
+}
+
+size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
+                               const uint8_t *p, size_t n, uint64_t *bits)
+{
+    if (pf->first_out >= pf->nstates) {
+        return 0;
+    }
+#ifdef WITH_VECTORSCAN
+    if (pf->hs != NULL && sc != NULL) {
+        return hs_collect(pf, sc, p, n, bits);
+    }
+#else
+    (void)sc;
+#endif
+    return dfa_collect(pf, p, n, bits);
 }

@@ -8,6 +8,12 @@
 
 typedef struct scrub_prefilter scrub_prefilter_t;
 
+/* Per-thread scratch for scanning (Vectorscan needs one per thread). */
+typedef struct scrub_pf_scratch scrub_pf_scratch_t;
+
+#define SCRUB_PF_AUTO 0  /* Vectorscan's literal matcher when built in, else the DFA */
+#define SCRUB_PF_DFA 1   /* always the hand-written automaton */
+
 /* An empty automaton builder. NULL on ENOMEM. */
 scrub_prefilter_t *scrub_prefilter_new(void);
 
@@ -21,21 +27,33 @@ void scrub_prefilter_destroy(scrub_prefilter_t *pf);
  */
 int scrub_prefilter_add(scrub_prefilter_t *pf, const char *kw, size_t len, uint32_t rule);
 
-/* Compile the DFA. Returns 0, SCRUB_ENOMEM or SCRUB_ETOOBIG (too many states). */
+/* Choose the engine before build (default SCRUB_PF_AUTO). */
+void scrub_prefilter_set_engine(scrub_prefilter_t *pf, int engine);
+
+/* "vectorscan" or "dfa": the engine in use after build. */
+const char *scrub_prefilter_engine_name(const scrub_prefilter_t *pf);
+
+/* Scratch for one thread; NULL on ENOMEM. Destroy accepts NULL. */
+scrub_pf_scratch_t *scrub_prefilter_scratch_new(const scrub_prefilter_t *pf);
+void scrub_prefilter_scratch_destroy(scrub_pf_scratch_t *sc);
+
+/* Compile the DFA (and the Vectorscan database when built with it). Returns 0, SCRUB_ENOMEM or SCRUB_ETOOBIG (too many states). */
 int scrub_prefilter_build(scrub_prefilter_t *pf);
 
 /*
  * Position of the first byte in p[from, n) at which some keyword ends, or n
  * when none does. Keywords never span a newline, so the caller can start
- * from any line start. Thread-safe after build.
+ * from any line start. Thread-safe after build with one scratch per thread
+ * (sc may be NULL: the DFA is used).
  */
-size_t scrub_prefilter_find(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n);
+size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
+                            size_t from, size_t n);
 
 /*
  * Set bit r in bits (an array of ceil(nrules/64) words, not cleared here) for
  * every rule r with a keyword in p[0, n). Returns the number of keyword hits.
  */
-size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, const uint8_t *p, size_t n,
-                               uint64_t *bits);
+size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
+                               const uint8_t *p, size_t n, uint64_t *bits);
 
 #endif

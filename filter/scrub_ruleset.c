@@ -302,6 +302,10 @@ static int build_prefilter(scrub_ruleset_t *rs)
     int rc;
 
     rs->pf = scrub_prefilter_new();
+    if (rs->pf != NULL && getenv("LOGSCRUB_PREFILTER") != NULL &&
+        strcmp(getenv("LOGSCRUB_PREFILTER"), "dfa") == 0) {
+        scrub_prefilter_set_engine(rs->pf, SCRUB_PF_DFA); /* debugging / equivalence tests */
+    }
     rs->nwords = (rs->nrules + 63) / 64 + 1;
     rs->always = calloc(rs->nwords, sizeof(*rs->always));
     if (rs->pf == NULL || rs->always == NULL) {

@@ -15,6 +15,7 @@ struct scrub_worker {
     pcre2_match_context *mctx;      /* match/depth/heap limits */
     pcre2_jit_stack *jit_stack;     /* JIT stack, 32 KiB growing to 1 MiB */
     uint64_t *cand;                 /* candidate rule bitset */
+    scrub_pf_scratch_t *pf_scratch; /* prefilter scratch for this thread */
     scrub_finding_t *f;             /* findings of the current record */
     size_t nf;
     size_t fcap;
@@ -37,10 +38,11 @@ scrub_worker_t *scrub_worker_new(scrub_ruleset_t *rs)
     w->mctx = pcre2_match_context_create(NULL);
     w->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     w->cand = calloc(rs->nwords, sizeof(*w->cand));
+    w->pf_scratch = scrub_prefilter_scratch_new(rs->pf);
     w->fcap = 64;
     w->f = malloc(w->fcap * sizeof(*w->f));
     if (w->md == NULL || w->mctx == NULL || w->jit_stack == NULL || w->cand == NULL ||
-        w->f == NULL) {
+        w->f == NULL || w->pf_scratch == NULL) {
         scrub_worker_destroy(w);
         return NULL;
     }
@@ -60,6 +62,7 @@ void scrub_worker_destroy(scrub_worker_t *w)
     pcre2_match_context_free(w->mctx);
     pcre2_jit_stack_free(w->jit_stack);
     free(w->cand);
+    scrub_prefilter_scratch_destroy(w->pf_scratch);
     free(w->f);
     scrub_buf_free(&w->out);
     scrub_l4j_destroy(w->l4j);
@@ -333,7 +336,7 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int coll
     }
     if (collect) {
         memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
-        scrub_prefilter_collect(rs->pf, rec, len, w->cand);
+        scrub_prefilter_collect(rs->pf, w->pf_scratch, rec, len, w->cand);
     }
     rc = run_candidates(w, rec, len, &failed_rule);
     if (rc != 0) {
@@ -378,6 +381,11 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int coll
 uint64_t *scrub_scan_candidates(scrub_worker_t *w)
 {
     return w->cand;
+}
+
+scrub_pf_scratch_t *scrub_scan_pf_scratch(scrub_worker_t *w)
+{
+    return w->pf_scratch;
 }
 
 void scrub_worker_scan(scrub_worker_t *w, const uint8_t *rec, size_t len, scrub_result_t *res)

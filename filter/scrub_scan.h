@@ -17,6 +17,9 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int coll
 /* The worker's candidate bitset (rs->nwords words), for callers of scrub_scan_with. */
 uint64_t *scrub_scan_candidates(scrub_worker_t *w);
 
+/* The worker's prefilter scratch, for whole-buffer prefilter passes. */
+scrub_pf_scratch_t *scrub_scan_pf_scratch(scrub_worker_t *w);
+
 /* Mark res as failed closed (verdict per the config's failure_action). */
 void scrub_scan_fail(scrub_worker_t *w, scrub_result_t *res, scrub_failure_t why, int rule,
                      const uint8_t *rec, size_t len);

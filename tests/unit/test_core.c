@@ -25,10 +25,10 @@ UT_TEST(prefilter_basic)
     UT_CHECK(scrub_prefilter_add(pf, "a\nb", 3, 4) == SCRUB_EINVAL);
     UT_CHECK(scrub_prefilter_build(pf) == 0);
     /* "GHP_" ends at offset 6 (case-insensitive). */
-    UT_CHECK_INT(scrub_prefilter_find(pf, (const uint8_t *)text, 0, strlen(text)), 6);
-    UT_CHECK_INT(scrub_prefilter_collect(pf, (const uint8_t *)text, strlen(text), bits), 4);
+    UT_CHECK_INT(scrub_prefilter_find(pf, NULL, (const uint8_t *)text, 0, strlen(text)), 6);
+    UT_CHECK_INT(scrub_prefilter_collect(pf, NULL, (const uint8_t *)text, strlen(text), bits), 4);
     UT_CHECK(bits[0] == ((1ULL << 0) | (1ULL << 1) | (1ULL << 3)));
-    UT_CHECK_INT(scrub_prefilter_find(pf, (const uint8_t *)"nothing", 0, 7), 7);
+    UT_CHECK_INT(scrub_prefilter_find(pf, NULL, (const uint8_t *)"nothing", 0, 7), 7);
     scrub_prefilter_destroy(pf);
 }
 
@@ -65,7 +65,7 @@ UT_TEST(prefilter_matches_naive)
                 }
             }
         }
-        scrub_prefilter_collect(pf, (const uint8_t *)text, strlen(text), bits);
+        scrub_prefilter_collect(pf, NULL, (const uint8_t *)text, strlen(text), bits);
         UT_CHECK(bits[0] == want);
         scrub_prefilter_destroy(pf);
     }
