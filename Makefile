@@ -101,7 +101,7 @@ install: $(BIN)
 	install -m 0644 filter/logscrub.1 $(DESTDIR)$(PREFIX)/share/man/man1/logscrub.1
 
 # Install missing build dependencies on Debian (needs root or sudo).
-DEB_PKGS := build-essential pkg-config libpcre2-dev libyaml-dev python3 python3-yaml
+DEB_PKGS := build-essential pkg-config libpcre2-dev libyaml-dev libvectorscan-dev python3 python3-yaml
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -280,3 +280,56 @@ UT_TEST(stream_boundary_splits)
     scrub_buf_free(&ref.quar);
     scrub_ruleset_unref(rs);
 }
+
+/* The Vectorscan engine (when built in) and the DFA agree on every buffer. */
+UT_TEST(prefilter_engines_agree)
+{
+    unsigned seed = 99;
+    int round;
+
+    for (round = 0; round < 40; round++) {
+        scrub_prefilter_t *a = scrub_prefilter_new(), *b = scrub_prefilter_new();
+        scrub_pf_scratch_t *sa, *sb;
+        char text[2000];
+        int i, k;
+        scrub_prefilter_set_engine(b, SCRUB_PF_DFA);
+        for (k = 0; k < 40; k++) {
+            char kw[8];
+            int len = 2 + (int)(rand_r(&seed) % 5);
+            for (i = 0; i < len; i++) {
+                kw[i] = "abcdeXYZ_$%{\\"[rand_r(&seed) % 13];
+            }
+            scrub_prefilter_add(a, kw, (size_t)len, (uint32_t)k);
+            scrub_prefilter_add(b, kw, (size_t)len, (uint32_t)k);
+        }
+        UT_CHECK(scrub_prefilter_build(a) == 0 && scrub_prefilter_build(b) == 0);
+        UT_CHECK(strcmp(scrub_prefilter_engine_name(b), "dfa") == 0);
+        sa = scrub_prefilter_scratch_new(a);
+        sb = scrub_prefilter_scratch_new(b);
+        for (i = 0; i < (int)sizeof(text); i++) {
+            text[i] = "abcdexyzABCDE_$%{}\\\n "[rand_r(&seed) % 22];
+        }
+        {
+            size_t pos = 0, n = sizeof(text);
+            uint64_t ba = 0, bb = 0;
+            while (pos < n) {
+                size_t ha = scrub_prefilter_find(a, sa, (const uint8_t *)text, pos, n);
+                size_t hb = scrub_prefilter_find(b, sb, (const uint8_t *)text, pos, n);
+                const char *nl;
+                UT_CHECK_INT(ha, hb);
+                if (hb >= n) {
+                    break;
+                }
+                nl = memchr(text + hb, '\n', n - hb);
+                pos = nl ? (size_t)(nl - text) + 1 : n;
+            }
+            scrub_prefilter_collect(a, sa, (const uint8_t *)text, n, &ba);
+            scrub_prefilter_collect(b, sb, (const uint8_t *)text, n, &bb);
+            UT_CHECK(ba == bb);
+        }
+        scrub_prefilter_scratch_destroy(sa);
+        scrub_prefilter_scratch_destroy(sb);
+        scrub_prefilter_destroy(a);
+        scrub_prefilter_destroy(b);
+    }
+}
