@@ -924,6 +924,40 @@ int main(int argc, char **argv)
         CHECK_INT(p_exit(rd_full), FBP_OK);
     }
 
+    /* ---- a value that cannot be scanned fails closed (max_record 64) ---- */
+    {
+        fake_ins_t g;
+        void *rg;
+        static char limits[512];
+        char longval[200];
+
+        snprintf(limits, sizeof(limits), "%s/rules-limits.yaml", argv[2]);
+        memset(&g, 0, sizeof(g));
+        g.keys[0] = "config";  g.vals[0] = limits;
+        g.keys[1] = "clean";   g.vals[1] = path_in("g-clean.jsonl");
+        g.keys[2] = "quarantine"; g.vals[2] = path_in("g-quar.jsonl");
+        g.keys[3] = "audit";   g.vals[3] = path_in("g-audit.jsonl");
+        rg = init_instance(&g, &rc);
+        CHECK_INT(rc, FBP_OK);
+        if (rg != NULL) {
+            memset(longval, 'x', sizeof(longval));
+            memcpy(longval + 150, " Bearer toolong_secret_1", 25);   /* NUL included */
+            msgpack_sbuffer_clear(&sb);
+            rec_v2_kv(&sb, 1700000070, 0, 8, "msg", "short one");
+            rec_v2_kv(&sb, 1700000071, 0, 8, "msg", longval);
+            log_clear();
+            CHECK_INT(p_flush(rg, sb.data, sb.size, tag_a), FBP_OK);
+            CHECK_INT(last_counts(&cnt), 0);
+            CHECK_INT(cnt.in, 2);
+            CHECK_INT(cnt.clean, 1);
+            CHECK_INT(cnt.quar, 1);
+            CHECK(!file_has(path_in("g-clean.jsonl"), "toolong_secret_1"));
+            CHECK(file_has(path_in("g-quar.jsonl"), "\"failure\":\"oversize\""));
+            CHECK(file_has(path_in("g-audit.jsonl"), "\"failure\":\"oversize\""));
+            CHECK_INT(p_exit(rg), FBP_OK);
+        }
+    }
+
     /* ---- the bundled rule packs on a 24 KiB stack ---- */
     if (argc > 3) {
         fake_ins_t e;
