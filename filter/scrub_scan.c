@@ -224,6 +224,9 @@ static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, si
     if (n < 0) {
         return n;
     }
+    if (n >= L4J_MAX_HITS) {
+        return SCRUB_ELIMIT; /* more hits than we can hold: fail closed */
+    }
     for (i = 0; i < n; i++) {
         size_t s = w->hits[i].start, e = w->hits[i].end;
         int err = 0;
