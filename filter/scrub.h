@@ -85,6 +85,7 @@ typedef struct scrub_ruleset scrub_ruleset_t;
 typedef struct scrub_load_opts {
     const char *hash_key;        /* overrides the config's HMAC key, or NULL */
     size_t max_record;           /* overrides limits.max_record when non-zero */
+    const char *format;          /* overrides `format:` (raw, json, logfmt, auto) when non-NULL */
     void (*warn)(void *ctx, const char *msg); /* receives load warnings, or NULL */
     void *warn_ctx;              /* passed to warn */
 } scrub_load_opts_t;
@@ -159,6 +160,7 @@ typedef struct scrub_result {
     scrub_verdict_t verdict;       /* where the record goes */
     scrub_failure_t failure;       /* set when the record failed closed */
     int failed_rule;               /* rule index that failed, or -1 */
+    int fallback;                  /* 1: a record that claimed to be JSON was scanned raw */
     size_t in_len;                 /* bytes scanned */
     const uint8_t *out;            /* bytes to forward (the input itself when
                                       nothing was rewritten) */
@@ -224,6 +226,7 @@ typedef struct scrub_counts {
     uint64_t dropped;        /* discarded */
     uint64_t failed_closed;  /* could not be fully scanned */
     uint64_t findings;       /* findings kept */
+    uint64_t format_fallback;/* JSON-looking records that did not parse, scanned raw */
     uint64_t bytes_in;       /* input bytes */
     uint64_t bytes_out;      /* clean output bytes */
 } scrub_counts_t;

@@ -790,7 +790,8 @@ static int parse_choice(cfg_file_t *f, yaml_node_t *n, const char *key,
     return cfg_error(f, n, NULL, "invalid value '%s' for '%s'", s, key);
 }
 
-/* Top-level keys; packs (included files) may hold include, rules, allow, name, description. */
+/* Top-level keys. Included files take the same keys; settings read later win, so a
+ * config that includes default.yaml and then sets format: overrides it. */
 static int parse_top(cfg_file_t *f, yaml_node_t *root)
 {
     static const char *const formats[] = {"raw", "json", "logfmt", "auto", NULL};
@@ -805,19 +806,11 @@ static int parse_top(cfg_file_t *f, yaml_node_t *root)
         yaml_node_t *k = node(f, p->key);
         yaml_node_t *v = node(f, p->value);
         const char *key = scalar(k);
-        int pack_key;
         if (key == NULL) {
             rc = cfg_error(f, k, NULL, "mapping keys must be strings");
             break;
         }
-        pack_key = strcmp(key, "include") == 0 || strcmp(key, "rules") == 0 ||
-                   strcmp(key, "allow") == 0 || strcmp(key, "name") == 0 ||
-                   strcmp(key, "description") == 0;
-        if (!pack_key && !f->top) {
-            rc = cfg_error(f, k, NULL, "'%s' is only allowed in the top-level config, not in an "
-                           "included pack", key);
-        }
-        else if (strcmp(key, "include") == 0) {
+        if (strcmp(key, "include") == 0) {
             rc = parse_includes(f, v);
         }
         else if (strcmp(key, "rules") == 0) {

@@ -36,7 +36,7 @@ int scrub_ruleset_test_examples(const scrub_ruleset_t *rs,
     if (w == NULL) {
         return SCRUB_ENOMEM;
     }
-    for (i = 0; i < rs->nrules; i++) {
+    for (i = 0; i < rs->ntext; i++) {
         const scrub_rule_spec_t *sp = rs->rules[i].spec;
         for (k = 0; k < sp->ex_match.n; k++) {
             int r = finds(w, i, sp->ex_match.v[k].s);

@@ -15,7 +15,7 @@ static int expand(const scrub_ruleset_t *rs, const scrub_rule_t *r, const char *
     while (*p != '\0' && rc == 0) {
         if (*p == '{') {
             if (strncmp(p, "{id}", 4) == 0) {
-                rc = scrub_buf_puts(out, r->spec->id);
+                rc = scrub_buf_puts(out, scrub_rule_id(r));
                 p += 4;
                 continue;
             }

@@ -242,6 +242,9 @@ static void rule_free(scrub_rule_t *r)
 {
     size_t i;
 
+    free(r->key_id);
+    free(r->key_name);
+    pcre2_code_free(r->key_re);
     pcre2_code_free(r->re);
     for (i = 0; i < r->nallow; i++) {
         pcre2_code_free(r->allow[i]);
@@ -296,23 +299,144 @@ static int setup_hash_key(scrub_ruleset_t *rs, const scrub_load_opts_t *o)
     return 0;
 }
 
+/* ---- key-based rules ------------------------------------------------------- */
+
+static const char *const default_keys[] = {
+    "password", "passwd",       "secret",        "token",         "api_key",
+    "apikey",   "access_token", "refresh_token", "id_token",      "client_secret",
+    "authorization", "cookie",  "set-cookie",    "private_key",   "x-api-key",
+    "session",  NULL};
+
+/* Append one key rule for `name` (a key name, a dotted path, or /regex/). */
+static int add_key_rule(scrub_ruleset_t *rs, const char *name, const char *where, char *errstr,
+                        size_t errstr_size)
+{
+    scrub_rule_t *r = &rs->rules[rs->nrules];
+    size_t n = strlen(name), i;
+    int jit;
+
+    memset(r, 0, sizeof(*r));
+    r->detector = SCRUB_DET_KEY;
+    r->action = SCRUB_ACT_REDACT;
+    r->severity = "high";
+    r->mask = rs->cfg->def_mask;
+    if (n >= 2 && name[0] == '/' && name[n - 1] == '/') {
+        char *pat = malloc(n);
+        if (pat == NULL) {
+            return SCRUB_ENOMEM;
+        }
+        snprintf(pat, n - 1, "%s", name + 1);
+        r->key_re = compile_pattern(pat, 1, where, NULL, "keys regex", errstr, errstr_size, &jit);
+        free(pat);
+        if (r->key_re == NULL) {
+            return SCRUB_EREGEX;
+        }
+        rs->keys_need_walk = 1;
+    }
+    r->key_name = fold_dup(name);
+    r->key_id = malloc(n + 5);
+    if (r->key_name == NULL || r->key_id == NULL) {
+        rule_free(r);
+        return SCRUB_ENOMEM;
+    }
+    /* ids stay plain identifiers: other bytes become '_' */
+    memcpy(r->key_id, "key.", 4);
+    for (i = 0; i < n; i++) {
+        char c = name[i];
+        r->key_id[4 + i] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+                                   c) != NULL && c != '\0') ? c : '_';
+    }
+    r->key_id[4 + n] = '\0';
+    rs->nrules++;
+    return 0;
+}
+
+static int build_key_rules(scrub_ruleset_t *rs, char *errstr, size_t errstr_size)
+{
+    const scrub_config_t *c = rs->cfg;
+    size_t i;
+    int rc = 0;
+
+    if (c->keys_default) {
+        for (i = 0; rc == 0 && default_keys[i] != NULL; i++) {
+            rc = add_key_rule(rs, default_keys[i], "built-in", errstr, errstr_size);
+        }
+    }
+    else {
+        for (i = 0; rc == 0 && i < c->keys.n; i++) {
+            rc = add_key_rule(rs, c->keys.v[i].s, c->keys.v[i].where, errstr, errstr_size);
+        }
+    }
+    for (i = 0; rc == 0 && i < c->keys_exempt.n; i++) {
+        const char *e = c->keys_exempt.v[i].s;
+        size_t n = strlen(e);
+        int jit;
+        if (n >= 2 && e[0] == '/' && e[n - 1] == '/') {
+            char pat[512];
+            pcre2_code **nr = realloc(rs->key_exempt_re,
+                                      (rs->nkey_exempt_re + 1) * sizeof(*nr));
+            if (nr == NULL) {
+                return SCRUB_ENOMEM;
+            }
+            rs->key_exempt_re = nr;
+            snprintf(pat, sizeof(pat), "%.*s", (int)(n - 2), e + 1);
+            nr[rs->nkey_exempt_re] = compile_pattern(pat, 1, c->keys_exempt.v[i].where, NULL,
+                                                     "keys_exempt regex", errstr, errstr_size,
+                                                     &jit);
+            if (nr[rs->nkey_exempt_re] == NULL) {
+                return SCRUB_EREGEX;
+            }
+            rs->nkey_exempt_re++;
+        }
+    }
+    return rc;
+}
+
 static int build_prefilter(scrub_ruleset_t *rs)
 {
     size_t i, k;
     int rc;
+
+    /* Escape introducers that can hide a keyword: records holding one are
+     * decoded and scanned again (scrub_scan.c, decoded views). */
+    static const char *const decode_triggers[] = {"\\u", "\\x", "\\/", "%2", "%3", "%4", "%5",
+                                                  "%6", "%7", "&#", NULL};
 
     rs->pf = scrub_prefilter_new();
     if (rs->pf != NULL && getenv("LOGSCRUB_PREFILTER") != NULL &&
         strcmp(getenv("LOGSCRUB_PREFILTER"), "dfa") == 0) {
         scrub_prefilter_set_engine(rs->pf, SCRUB_PF_DFA); /* debugging / equivalence tests */
     }
-    rs->nwords = (rs->nrules + 63) / 64 + 1;
+    rs->decode_bit = (uint32_t)rs->nrules;
+    rs->key_bit = (uint32_t)rs->nrules + 1;
+    rs->nwords = (rs->nrules + 2 + 63) / 64;
     rs->always = calloc(rs->nwords, sizeof(*rs->always));
     if (rs->pf == NULL || rs->always == NULL) {
         return SCRUB_ENOMEM;
     }
+    for (i = 0; decode_triggers[i] != NULL; i++) {
+        rc = scrub_prefilter_add(rs->pf, decode_triggers[i], strlen(decode_triggers[i]),
+                                 rs->decode_bit);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     for (i = 0; i < rs->nrules; i++) {
         scrub_rule_t *r = &rs->rules[i];
+        if (r->detector == SCRUB_DET_KEY) {
+            /* Key names select structured records only; raw records have no keys. */
+            if (rs->format != SCRUB_FMT_RAW && r->key_re == NULL) {
+                const char *last = strrchr(r->key_name, '.');
+                const char *kw = last ? last + 1 : r->key_name;
+                if (kw[0] != '\0') {
+                    rc = scrub_prefilter_add(rs->pf, kw, strlen(kw), rs->key_bit);
+                    if (rc != 0) {
+                        return rc;
+                    }
+                }
+            }
+            continue;
+        }
         if (r->nkeywords == 0) {
             rs->always[i >> 6] |= 1ULL << (i & 63);
             rs->has_always = 1;
@@ -326,6 +450,23 @@ static int build_prefilter(scrub_ruleset_t *rs)
         }
     }
     return scrub_prefilter_build(rs->pf);
+}
+
+static scrub_format_t parse_format(const char *f)
+{
+    if (f == NULL || strcmp(f, "raw") == 0) {
+        return SCRUB_FMT_RAW;
+    }
+    if (strcmp(f, "json") == 0) {
+        return SCRUB_FMT_JSON;
+    }
+    if (strcmp(f, "logfmt") == 0) {
+        return SCRUB_FMT_LOGFMT;
+    }
+    if (strcmp(f, "auto") == 0) {
+        return SCRUB_FMT_AUTO;
+    }
+    return (scrub_format_t)-1;
 }
 
 int scrub_ruleset_load(const char *path, const scrub_load_opts_t *o, scrub_ruleset_t **out,
@@ -351,6 +492,13 @@ int scrub_ruleset_load(const char *path, const scrub_load_opts_t *o, scrub_rules
     if (o != NULL && o->max_record != 0) {
         cfg->limits.max_record = o->max_record;
     }
+    rs->format = parse_format(o && o->format ? o->format : cfg->format);
+    if ((int)rs->format < 0) {
+        snprintf(errstr, errstr_size, "unknown format '%s' (expected raw, json, logfmt or auto)",
+                 o->format);
+        rc = SCRUB_ECONFIG;
+        goto fail;
+    }
     rs->def_replacement = cfg->def_replacement ? cfg->def_replacement : "[REDACTED:{id}]";
     rs->hash_replacement = cfg->hash_replacement ? cfg->hash_replacement : "[HASH:{hash}]";
     rc = setup_hash_key(rs, o);
@@ -366,7 +514,7 @@ int scrub_ruleset_load(const char *path, const scrub_load_opts_t *o, scrub_rules
             warnf(o, "%s: disable: no rule '%s'", cfg->disable.v[i].where, cfg->disable.v[i].s);
         }
     }
-    rs->rules = calloc(cfg->nrules + 1, sizeof(*rs->rules));
+    rs->rules = calloc(cfg->nrules + cfg->keys.n + 32, sizeof(*rs->rules));
     if (rs->rules == NULL) {
         rc = SCRUB_ENOMEM;
         goto fail;
@@ -390,7 +538,9 @@ int scrub_ruleset_load(const char *path, const scrub_load_opts_t *o, scrub_rules
             rs->max_ovector = ncap + 1;
         }
     }
+    rs->ntext = rs->nrules;
     rc = compile_list(&cfg->allow, NULL, &rs->allow, &rs->nallow, errstr, errstr_size);
+    rc = rc ? rc : build_key_rules(rs, errstr, errstr_size);
     if (rc != 0) {
         goto fail;
     }
@@ -431,6 +581,10 @@ void scrub_ruleset_unref(scrub_ruleset_t *rs)
         pcre2_code_free(rs->allow[i]);
     }
     free(rs->allow);
+    for (i = 0; i < rs->nkey_exempt_re; i++) {
+        pcre2_code_free(rs->key_exempt_re[i]);
+    }
+    free(rs->key_exempt_re);
     free(rs->always);
     scrub_prefilter_destroy(rs->pf);
     scrub_config_destroy(rs->cfg);
@@ -450,6 +604,16 @@ int scrub_ruleset_rule(const scrub_ruleset_t *rs, size_t i, scrub_rule_info_t *i
         return SCRUB_EINVAL;
     }
     r = &rs->rules[i];
+    if (r->detector == SCRUB_DET_KEY) {
+        memset(info, 0, sizeof(*info));
+        info->id = r->key_id;
+        info->description = "key-based rule";
+        info->pattern = "";
+        info->detector = "key";
+        info->severity = r->severity;
+        info->action = r->action;
+        return 0;
+    }
     info->id = r->spec->id;
     info->description = r->spec->description;
     info->pattern = r->spec->regex.s ? r->spec->regex.s : "";
@@ -464,7 +628,10 @@ int scrub_ruleset_rule(const scrub_ruleset_t *rs, size_t i, scrub_rule_info_t *i
 
 const char *scrub_ruleset_rule_id(const scrub_ruleset_t *rs, size_t i)
 {
-    return i < rs->nrules ? rs->rules[i].spec->id : "?";
+    if (i >= rs->nrules) {
+        return "?";
+    }
+    return rs->rules[i].detector == SCRUB_DET_KEY ? rs->rules[i].key_id : rs->rules[i].spec->id;
 }
 
 size_t scrub_ruleset_max_record(const scrub_ruleset_t *rs)

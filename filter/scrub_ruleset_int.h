@@ -14,8 +14,17 @@
 /* Built-in detectors a rule can name instead of (or besides) a regex. */
 typedef enum scrub_detector {
     SCRUB_DET_REGEX = 0,   /* plain PCRE2 rule */
-    SCRUB_DET_LOG4SHELL    /* the bounded log4j lookup evaluator */
+    SCRUB_DET_LOG4SHELL,   /* the bounded log4j lookup evaluator */
+    SCRUB_DET_KEY          /* key-based rule: redacts a structured value by its key */
 } scrub_detector_t;
+
+/* Record formats (config `format:`). */
+typedef enum scrub_format {
+    SCRUB_FMT_RAW = 0,     /* plain text lines */
+    SCRUB_FMT_JSON,        /* one JSON value per line; invalid lines are scanned raw */
+    SCRUB_FMT_LOGFMT,      /* key=value pairs */
+    SCRUB_FMT_AUTO         /* per record: JSON, then logfmt, else raw */
+} scrub_format_t;
 
 /* One compiled rule. Strings are borrowed from the rule set's config. */
 typedef struct scrub_rule {
@@ -34,6 +43,9 @@ typedef struct scrub_rule {
     size_t nvalidators;
     char **keywords;                /* folded keywords (owned) */
     size_t nkeywords;
+    char *key_id;                   /* key rules: owned id "key.<name>" */
+    char *key_name;                 /* key rules: owned key name or dotted path (folded) */
+    pcre2_code *key_re;             /* key rules: regex on the key name, or NULL */
 } scrub_rule_t;
 
 struct scrub_ruleset {
@@ -41,7 +53,14 @@ struct scrub_ruleset {
     scrub_config_t *cfg;            /* owned parsed config */
     scrub_rule_t *rules;            /* compiled rules (owned) */
     size_t nrules;
-    size_t nwords;                  /* 64-bit words in a rule bitset */
+    size_t ntext;                   /* rules[0, ntext) are text rules; the rest are key rules */
+    size_t nwords;                  /* 64-bit words in a rule bitset (rules + 2 trigger bits) */
+    uint32_t decode_bit;            /* candidate bit: the record holds escapes to decode */
+    uint32_t key_bit;               /* candidate bit: the record may hold a key-rule key */
+    scrub_format_t format;          /* record format */
+    pcre2_code **key_exempt_re;     /* regex exemptions from key rules */
+    size_t nkey_exempt_re;
+    int keys_need_walk;             /* a regex key exists: every structured record is walked */
     uint64_t *always;               /* rules without keywords: run on every record */
     int has_always;                 /* any bit set in always */
     scrub_prefilter_t *pf;          /* keyword automaton */
@@ -54,5 +73,11 @@ struct scrub_ruleset {
     const char *def_replacement;    /* default redact template */
     const char *hash_replacement;   /* default hash template */
 };
+
+/* The id of a rule (key rules have no YAML spec). */
+static inline const char *scrub_rule_id(const scrub_rule_t *r)
+{
+    return r->detector == SCRUB_DET_KEY ? r->key_id : r->spec->id;
+}
 
 #endif

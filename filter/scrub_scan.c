@@ -1,13 +1,36 @@
 /* scrub_scan: one record -> findings -> verdict, with per-thread scratch (scrub_worker). */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub_scan.h"
+#include "scrub_decode.h"
+#include "scrub_json.h"
 #include "scrub_l4j.h"
+#include "scrub_logfmt.h"
 #include "scrub_rewrite.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define L4J_MAX_HITS 64
+#define JSON_NEST 2          /* JSON inside JSON string values: levels scanned */
+#define DECODE_ROUNDS 2      /* transport-decoding rounds for the decoded view */
+
+/* A growable list of findings. */
+typedef struct fvec {
+    scrub_finding_t *v;      /* findings */
+    size_t n;                /* in use */
+    size_t cap;              /* allocated */
+} fvec_t;
+
+/* Per-level scratch for structured records (a JSON value may hold JSON). */
+typedef struct level {
+    scrub_json_t *json;      /* walker */
+    scrub_buf_t out;         /* rewritten text of this level */
+    size_t copied;           /* input bytes already copied to out */
+    int changed;             /* out differs from the input */
+    const uint8_t *text;     /* the text being walked */
+    size_t text_len;
+    int rc;                  /* first error inside a callback */
+} level_t;
 
 struct scrub_worker {
     scrub_ruleset_t *rs;            /* referenced rule set */
@@ -16,10 +39,15 @@ struct scrub_worker {
     pcre2_jit_stack *jit_stack;     /* JIT stack, 32 KiB growing to 1 MiB */
     uint64_t *cand;                 /* candidate rule bitset */
     scrub_pf_scratch_t *pf_scratch; /* prefilter scratch for this thread */
-    scrub_finding_t *f;             /* findings of the current record */
-    size_t nf;
-    size_t fcap;
+    fvec_t f;                       /* findings of the current record (record offsets) */
+    fvec_t tf;                      /* findings of one text (field or view), its offsets */
+    fvec_t df;                      /* findings of a decoded view, decoded offsets */
     scrub_buf_t out;                /* rewritten record */
+    scrub_buf_t val;                /* rewritten field value */
+    scrub_buf_t lf;                 /* logfmt decoding scratch */
+    scrub_dmap_t dv[2];             /* decoded views (ping-pong) */
+    level_t lv[JSON_NEST];          /* structured-record levels */
+    int failed_rule;                /* rule that failed the current record, or -1 */
     scrub_l4j_t *l4j;               /* log4shell evaluator scratch, created on first use */
     scrub_l4j_hit_t hits[L4J_MAX_HITS]; /* evaluator results */
 };
@@ -28,21 +56,32 @@ scrub_worker_t *scrub_worker_new(scrub_ruleset_t *rs)
 {
     scrub_worker_t *w = calloc(1, sizeof(*w));
     const scrub_limits_t *l = &rs->cfg->limits;
+    int i;
 
     if (w == NULL) {
         return NULL;
     }
     w->rs = scrub_ruleset_ref(rs);
     scrub_buf_init(&w->out, 0);
+    scrub_buf_init(&w->val, 0);
+    scrub_buf_init(&w->lf, 0);
+    scrub_dmap_init(&w->dv[0]);
+    scrub_dmap_init(&w->dv[1]);
     w->md = pcre2_match_data_create(rs->max_ovector, NULL);
     w->mctx = pcre2_match_context_create(NULL);
     w->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     w->cand = calloc(rs->nwords, sizeof(*w->cand));
     w->pf_scratch = scrub_prefilter_scratch_new(rs->pf);
-    w->fcap = 64;
-    w->f = malloc(w->fcap * sizeof(*w->f));
+    for (i = 0; i < JSON_NEST; i++) {
+        scrub_buf_init(&w->lv[i].out, 0);
+        w->lv[i].json = scrub_json_new(l->max_depth);
+        if (w->lv[i].json == NULL) {
+            scrub_worker_destroy(w);
+            return NULL;
+        }
+    }
     if (w->md == NULL || w->mctx == NULL || w->jit_stack == NULL || w->cand == NULL ||
-        w->f == NULL || w->pf_scratch == NULL) {
+        w->pf_scratch == NULL) {
         scrub_worker_destroy(w);
         return NULL;
     }
@@ -55,6 +94,8 @@ scrub_worker_t *scrub_worker_new(scrub_ruleset_t *rs)
 
 void scrub_worker_destroy(scrub_worker_t *w)
 {
+    int i;
+
     if (w == NULL) {
         return;
     }
@@ -63,8 +104,18 @@ void scrub_worker_destroy(scrub_worker_t *w)
     pcre2_jit_stack_free(w->jit_stack);
     free(w->cand);
     scrub_prefilter_scratch_destroy(w->pf_scratch);
-    free(w->f);
+    free(w->f.v);
+    free(w->tf.v);
+    free(w->df.v);
     scrub_buf_free(&w->out);
+    scrub_buf_free(&w->val);
+    scrub_buf_free(&w->lf);
+    scrub_dmap_free(&w->dv[0]);
+    scrub_dmap_free(&w->dv[1]);
+    for (i = 0; i < JSON_NEST; i++) {
+        scrub_json_destroy(w->lv[i].json);
+        scrub_buf_free(&w->lv[i].out);
+    }
     scrub_l4j_destroy(w->l4j);
     scrub_ruleset_unref(w->rs);
     free(w);
@@ -77,24 +128,26 @@ scrub_ruleset_t *scrub_worker_ruleset(const scrub_worker_t *w)
 
 /* ---- findings --------------------------------------------------------------- */
 
-static int add_finding(scrub_worker_t *w, uint32_t rule, size_t start, size_t end)
+/* Append a finding; the per-record cap makes a flood of findings fail closed. */
+static int fvec_add(scrub_worker_t *w, fvec_t *fv, uint32_t rule, size_t start, size_t end)
 {
-    if (w->nf >= w->rs->cfg->limits.max_findings) {
+    if (w->f.n + fv->n >= w->rs->cfg->limits.max_findings) {
         return SCRUB_ELIMIT;
     }
-    if (w->nf == w->fcap) {
-        scrub_finding_t *nf = realloc(w->f, 2 * w->fcap * sizeof(*nf));
-        if (nf == NULL) {
+    if (fv->n == fv->cap) {
+        size_t ncap = fv->cap ? fv->cap * 2 : 32;
+        scrub_finding_t *nv = realloc(fv->v, ncap * sizeof(*nv));
+        if (nv == NULL) {
             return SCRUB_ENOMEM;
         }
-        w->f = nf;
-        w->fcap *= 2;
+        fv->v = nv;
+        fv->cap = ncap;
     }
-    w->f[w->nf].rule = rule;
-    w->f[w->nf].action = w->rs->rules[rule].action;
-    w->f[w->nf].start = start;
-    w->f[w->nf].end = end;
-    w->nf++;
+    fv->v[fv->n].rule = rule;
+    fv->v[fv->n].action = w->rs->rules[rule].action;
+    fv->v[fv->n].start = start;
+    fv->v[fv->n].end = end;
+    fv->n++;
     return 0;
 }
 
@@ -141,7 +194,7 @@ static int confirm(scrub_worker_t *w, const scrub_rule_t *r, const uint8_t *s, s
  * ANCHORED, else advance one character (a whole UTF-8 sequence in UTF mode,
  * two bytes over CRLF). Returns 0 or SCRUB_ELIMIT / SCRUB_ENOMEM.
  */
-static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len)
+static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len, fvec_t *fv)
 {
     const scrub_rule_t *r = &w->rs->rules[idx];
     PCRE2_SIZE *ov;
@@ -183,7 +236,7 @@ static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t
         if (s != PCRE2_UNSET && e > s) {
             int err = 0;
             if (confirm(w, r, rec + s, e - s, &err)) {
-                rc = add_finding(w, idx, s, e);
+                rc = fvec_add(w, fv, idx, s, e);
                 if (rc != 0) {
                     return rc;
                 }
@@ -200,7 +253,8 @@ static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t
     }
 }
 
-static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len)
+static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len,
+                         fvec_t *fv)
 {
     const scrub_rule_t *r = &w->rs->rules[idx];
     int n, i, rc;
@@ -218,11 +272,8 @@ static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, si
         }
     }
     n = scrub_l4j_scan(w->l4j, rec, len, w->hits, L4J_MAX_HITS);
-    if (n == SCRUB_EBUDGET) {
-        return SCRUB_EBUDGET;
-    }
     if (n < 0) {
-        return n;
+        return n; /* SCRUB_EBUDGET and friends fail closed */
     }
     if (n >= L4J_MAX_HITS) {
         return SCRUB_ELIMIT; /* more hits than we can hold: fail closed */
@@ -240,12 +291,120 @@ static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, si
             }
             continue;
         }
-        rc = add_finding(w, idx, s, e);
+        rc = fvec_add(w, fv, idx, s, e);
         if (rc != 0) {
             return rc;
         }
     }
     return 0;
+}
+
+/* Run the text rules whose bits are set in cand over text; findings go to fv. */
+static int run_candidates(scrub_worker_t *w, const uint8_t *text, size_t len, int detectors,
+                          fvec_t *fv)
+{
+    const scrub_ruleset_t *rs = w->rs;
+    size_t word;
+    int rc;
+
+    for (word = 0; word < rs->nwords; word++) {
+        uint64_t bits = w->cand[word];
+        while (bits != 0) {
+            uint32_t idx = (uint32_t)(word * 64 + (size_t)__builtin_ctzll(bits));
+            const scrub_rule_t *r;
+            bits &= bits - 1;
+            if (idx >= rs->ntext) {
+                return 0; /* key rules and trigger bits are not text rules */
+            }
+            r = &rs->rules[idx];
+            if (r->detector == SCRUB_DET_LOG4SHELL) {
+                rc = detectors ? run_log4shell(w, idx, text, len, fv) : 0;
+            }
+            else {
+                rc = run_regex(w, idx, text, len, fv);
+            }
+            if (rc != 0) {
+                w->failed_rule = (int)idx;
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Fill w->cand from the prefilter over text. Returns 1 when the text holds
+ * escape introducers (a decoded view is worth scanning). */
+static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len)
+{
+    const scrub_ruleset_t *rs = w->rs;
+    uint32_t d = rs->decode_bit;
+    int decode;
+
+    memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
+    scrub_prefilter_collect(rs->pf, w->pf_scratch, text, len, w->cand);
+    decode = (w->cand[d >> 6] >> (d & 63)) & 1;
+    w->cand[d >> 6] &= ~(1ULL << (d & 63));
+    return decode;
+}
+
+/*
+ * The decoded view: up to DECODE_ROUNDS rounds of transport decoding
+ * (percent, \u, \x, \/, entities), then the regex rules again on the decoded
+ * text; each finding is mapped back to the raw bytes that encode it, so the
+ * redaction covers the encoded span.
+ */
+static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
+{
+    scrub_dmap_t *cur = &w->dv[0], *nxt = &w->dv[1], *t;
+    size_t i, k;
+    int round, changed, any = 0, rc;
+
+    if (len >= UINT32_MAX || scrub_dmap_load(cur, text, len) != 0) {
+        return SCRUB_ENOMEM;
+    }
+    for (round = 0; round < DECODE_ROUNDS; round++) {
+        rc = scrub_decode_round(cur, nxt, &changed);
+        if (rc != 0) {
+            return rc;
+        }
+        if (!changed) {
+            break;
+        }
+        any = 1;
+        t = cur;
+        cur = nxt;
+        nxt = t;
+    }
+    if (!any) {
+        return 0;
+    }
+    select_rules(w, cur->b, cur->len);
+    w->df.n = 0;
+    rc = run_candidates(w, cur->b, cur->len, 0, &w->df);
+    for (i = 0; rc == 0 && i < w->df.n; i++) {
+        const scrub_finding_t *f = &w->df.v[i];
+        size_t s = cur->lo[f->start], e = cur->hi[f->end - 1];
+        /* Skip what the raw view already found at the same place. */
+        for (k = 0; k < fv->n && !(fv->v[k].rule == f->rule && fv->v[k].start <= s &&
+                                   fv->v[k].end >= e); k++) {
+        }
+        if (k == fv->n) {
+            rc = fvec_add(w, fv, f->rule, s, e);
+        }
+    }
+    return rc;
+}
+
+/* Scan one text (a raw record or a field value): findings in its offsets go to fv. */
+static int scan_text(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
+{
+    int decode = select_rules(w, text, len);
+    int rc = run_candidates(w, text, len, 1, fv);
+
+    if (rc == 0 && decode) {
+        rc = scan_decoded(w, text, len, fv);
+    }
+    return rc;
 }
 
 static int cmp_finding(const void *a, const void *b)
@@ -260,6 +419,258 @@ static int cmp_finding(const void *a, const void *b)
     }
     return (int)x->action - (int)y->action;
 }
+
+static scrub_action_t strongest(const fvec_t *fv)
+{
+    scrub_action_t a = SCRUB_ACT_NONE;
+    size_t i;
+
+    for (i = 0; i < fv->n; i++) {
+        if (fv->v[i].action > a) {
+            a = fv->v[i].action;
+        }
+    }
+    return a;
+}
+
+static int is_rewrite(scrub_action_t a)
+{
+    return a >= SCRUB_ACT_DEFANG && a <= SCRUB_ACT_REDACT;
+}
+
+/* ---- structured records: key rules ---------------------------------------- */
+
+static int eq_fold(const uint8_t *a, size_t n, const char *b)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint8_t c = a[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (uint8_t)(c + 32);
+        }
+        if (b[i] == '\0' || c != (uint8_t)b[i]) {
+            return 0;
+        }
+    }
+    return b[n] == '\0';
+}
+
+static int key_exempt(scrub_worker_t *w, const uint8_t *key, size_t klen, const uint8_t *path,
+                      size_t plen)
+{
+    const scrub_config_t *c = w->rs->cfg;
+    size_t i;
+
+    for (i = 0; i < c->keys_exempt.n; i++) {
+        const char *e = c->keys_exempt.v[i].s;
+        if (e[0] != '/' && (eq_fold(key, klen, e) || eq_fold(path, plen, e))) {
+            return 1;
+        }
+    }
+    for (i = 0; i < w->rs->nkey_exempt_re; i++) {
+        if (pcre2_match(w->rs->key_exempt_re[i], key, klen, 0, 0, w->md, w->mctx) >= 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Index of the key rule that claims this key/path, or -1. */
+static int key_rule(scrub_worker_t *w, const uint8_t *key, size_t klen, const uint8_t *path,
+                    size_t plen)
+{
+    const scrub_ruleset_t *rs = w->rs;
+    size_t i;
+
+    if (key == NULL && plen == 0) {
+        return -1;
+    }
+    for (i = rs->ntext; i < rs->nrules; i++) {
+        const scrub_rule_t *r = &rs->rules[i];
+        int hit;
+        if (r->key_re != NULL) {
+            hit = key != NULL && pcre2_match(r->key_re, key, klen, 0, 0, w->md, w->mctx) >= 0;
+        }
+        else if (strchr(r->key_name, '.') != NULL) {
+            hit = eq_fold(path, plen, r->key_name);
+        }
+        else {
+            hit = key != NULL && eq_fold(key, klen, r->key_name);
+        }
+        if (hit) {
+            return key_exempt(w, key ? key : path, key ? klen : plen, path, plen) ? -1 : (int)i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Scan one field value: the key rule first (the whole value is replaced),
+ * else the text rules on the value. Findings are recorded on the record at
+ * [raw_s, raw_e). On return *repl is the new value (in w->val) when the value
+ * must change, else NULL. Returns 0 or an error (fail closed).
+ */
+static int scan_value(scrub_worker_t *w, const uint8_t *key, size_t klen, const uint8_t *path,
+                      size_t plen, const uint8_t *v, size_t n, size_t raw_s, size_t raw_e,
+                      const scrub_buf_t **repl)
+{
+    int kr = key_rule(w, key, klen, path, plen);
+    size_t i;
+    int rc;
+
+    *repl = NULL;
+    w->tf.n = 0;
+    if (kr >= 0) {
+        rc = fvec_add(w, &w->tf, (uint32_t)kr, 0, n);
+    }
+    else {
+        rc = scan_text(w, v, n, &w->tf);
+    }
+    if (rc != 0 || w->tf.n == 0) {
+        return rc;
+    }
+    for (i = 0; i < w->tf.n; i++) {
+        rc = fvec_add(w, &w->f, w->tf.v[i].rule, raw_s, raw_e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (!is_rewrite(strongest(&w->tf)) && strongest(&w->tf) < SCRUB_ACT_DROP) {
+        /* tags only; drop/quarantine decide the record, no rewrite needed either */
+        return 0;
+    }
+    qsort(w->tf.v, w->tf.n, sizeof(*w->tf.v), cmp_finding);
+    scrub_buf_reset(&w->val);
+    rc = scrub_rewrite_raw(w->rs, w->tf.v, w->tf.n, v, n, &w->val);
+    if (rc == 0) {
+        *repl = &w->val;
+    }
+    return rc;
+}
+
+/* ---- JSON records ------------------------------------------------------------ */
+
+static int scan_json(scrub_worker_t *w, int lvl, const uint8_t *text, size_t n, size_t base,
+                     size_t *err_off);
+
+/* Copy input up to `upto`, then `repl` escaped, and skip the input to `resume`. */
+static int splice(level_t *L, size_t upto, const uint8_t *repl, size_t rn, size_t resume,
+                  int json)
+{
+    int rc = scrub_buf_append(&L->out, L->text + L->copied, upto - L->copied);
+
+    if (rc == 0) {
+        rc = json ? scrub_json_escape(&L->out, repl, rn) : scrub_logfmt_quote(&L->out, repl, rn);
+    }
+    L->copied = resume;
+    L->changed = 1;
+    return rc;
+}
+
+typedef struct json_ctx {
+    scrub_worker_t *w;     /* the worker */
+    int lvl;               /* nesting level */
+    size_t base;           /* record offset of this text (level 0: 0) */
+} json_ctx_t;
+
+static int on_json_token(void *ud, const scrub_json_tok_t *t)
+{
+    json_ctx_t *c = ud;
+    scrub_worker_t *w = c->w;
+    level_t *L = &w->lv[c->lvl];
+    const scrub_buf_t *repl = NULL;
+    size_t rs = c->base + t->raw_start, re = c->base + t->raw_end;
+    int rc;
+
+    /* A string value that is itself JSON (docker's "log", audit payloads): scan both levels. */
+    if (!t->is_key && c->lvl + 1 < JSON_NEST && t->dec_len > 1 &&
+        scrub_json_looks_like(t->dec, t->dec_len) &&
+        key_rule(w, t->key, t->key_len, t->path, t->path_len) < 0) {
+        size_t eo;
+        rc = scan_json(w, c->lvl + 1, t->dec, t->dec_len, rs, &eo);
+        if (rc == 0) {
+            level_t *in = &w->lv[c->lvl + 1];
+            if (in->changed) {
+                rc = splice(L, t->raw_start + 1, in->out.data, in->out.len, t->raw_end - 1, 1);
+            }
+            return rc;
+        }
+        if (rc != SCRUB_EJSON) {
+            return rc;
+        }
+        /* not JSON after all: scan it as text below */
+    }
+    rc = t->is_key ? (w->tf.n = 0, scan_value(w, NULL, 0, NULL, 0, t->dec, t->dec_len, rs, re,
+                                               &repl))
+                   : scan_value(w, t->key, t->key_len, t->path, t->path_len, t->dec, t->dec_len,
+                                rs, re, &repl);
+    if (rc == 0 && repl != NULL) {
+        rc = splice(L, t->raw_start + 1, repl->data, repl->len, t->raw_end - 1, 1);
+    }
+    return rc;
+}
+
+/* Walk text as JSON at level lvl; on success lv[lvl].out holds the rewritten
+ * text when lv[lvl].changed. Returns 0, SCRUB_EJSON, SCRUB_EDEPTH or an error. */
+static int scan_json(scrub_worker_t *w, int lvl, const uint8_t *text, size_t n, size_t base,
+                     size_t *err_off)
+{
+    level_t *L = &w->lv[lvl];
+    json_ctx_t c = {w, lvl, base};
+    int rc;
+
+    scrub_buf_reset(&L->out);
+    L->copied = 0;
+    L->changed = 0;
+    L->text = text;
+    L->text_len = n;
+    rc = scrub_json_walk(L->json, text, n, on_json_token, &c, err_off);
+    if (rc == 0 && L->changed) {
+        rc = scrub_buf_append(&L->out, text + L->copied, n - L->copied);
+    }
+    return rc;
+}
+
+/* ---- logfmt records -------------------------------------------------------- */
+
+static int on_logfmt_pair(void *ud, const scrub_logfmt_tok_t *t)
+{
+    scrub_worker_t *w = ud;
+    level_t *L = &w->lv[0];
+    const scrub_buf_t *repl = NULL;
+    const uint8_t *key = L->text + t->key_start;
+    size_t klen = t->key_end - t->key_start;
+    int rc;
+
+    if (t->val == NULL) {
+        return 0; /* a bare key */
+    }
+    rc = scan_value(w, key, klen, key, klen, t->val, t->val_len, t->val_start, t->val_end, &repl);
+    if (rc == 0 && repl != NULL) {
+        rc = splice(L, t->val_start, repl->data, repl->len, t->val_end, 0);
+    }
+    return rc;
+}
+
+static int scan_logfmt(scrub_worker_t *w, const uint8_t *text, size_t n)
+{
+    level_t *L = &w->lv[0];
+    int rc;
+
+    scrub_buf_reset(&L->out);
+    L->copied = 0;
+    L->changed = 0;
+    L->text = text;
+    L->text_len = n;
+    rc = scrub_logfmt_walk(&w->lf, text, n, on_logfmt_pair, w);
+    if (rc == 0 && L->changed) {
+        rc = scrub_buf_append(&L->out, text + L->copied, n - L->copied);
+    }
+    return rc;
+}
+
+/* ---- verdicts --------------------------------------------------------------------- */
 
 static scrub_failure_t failure_of(int rc)
 {
@@ -287,77 +698,76 @@ void scrub_scan_fail(scrub_worker_t *w, scrub_result_t *res, scrub_failure_t why
     res->in_len = len;
     res->out = rec;
     res->out_len = len;
-    res->nfindings = w->nf;
-    res->findings = w->f;
+    res->nfindings = w->f.n;
+    res->findings = w->f.v;
 }
 
-/* Run the candidate rules in w->cand over rec; fills w->f. Returns 0 or an error. */
-static int run_candidates(scrub_worker_t *w, const uint8_t *rec, size_t len, int *failed_rule)
+/* Scan as the rule set's format says; fills w->f and, for structured records,
+ * w->lv[0] (*structured = 1). */
+static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *structured,
+                       int *fallback)
 {
-    const scrub_ruleset_t *rs = w->rs;
-    size_t word;
+    scrub_format_t fmt = w->rs->format;
+    size_t eo;
     int rc;
 
-    for (word = 0; word < rs->nwords; word++) {
-        uint64_t bits = w->cand[word];
-        while (bits != 0) {
-            uint32_t idx = (uint32_t)(word * 64 + (size_t)__builtin_ctzll(bits));
-            const scrub_rule_t *r = &rs->rules[idx];
-            bits &= bits - 1;
-            if (idx >= rs->nrules) {
-                break;
-            }
-            rc = r->detector == SCRUB_DET_LOG4SHELL ? run_log4shell(w, idx, rec, len)
-                                                    : run_regex(w, idx, rec, len);
-            if (rc != 0) {
-                *failed_rule = (int)idx;
-                return rc;
-            }
+    *structured = 0;
+    *fallback = 0;
+    if ((fmt == SCRUB_FMT_JSON || fmt == SCRUB_FMT_AUTO) && scrub_json_looks_like(rec, len)) {
+        rc = scan_json(w, 0, rec, len, 0, &eo);
+        if (rc != SCRUB_EJSON) {
+            *structured = 1;
+            return rc;
         }
+        *fallback = 1; /* invalid JSON is scanned raw: never dropped, never unscanned */
+        w->f.n = 0;
     }
-    return 0;
+    else if (fmt == SCRUB_FMT_LOGFMT || fmt == SCRUB_FMT_AUTO) {
+        rc = scan_logfmt(w, rec, len);
+        if (rc == 0) {
+            *structured = 1;
+            return 0;
+        }
+        if (rc != SCRUB_EINVAL) {
+            return rc;
+        }
+        w->f.n = 0; /* not logfmt: raw */
+    }
+    return scan_text(w, rec, len, &w->f);
 }
 
 void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int collect,
                      scrub_result_t *res)
 {
     const scrub_ruleset_t *rs = w->rs;
-    scrub_action_t strongest = SCRUB_ACT_NONE;
-    int failed_rule = -1;
-    size_t i;
+    int structured = 0, fallback = 0;
     int rc;
 
-    memset(res, 0, sizeof(*res));
+    (void)collect; /* the prefilter always runs on the record itself: it is cheap */
+    memset(res, 0, sizeof(res[0]));
     res->failed_rule = -1;
     res->in_len = len;
     res->out = rec;
     res->out_len = len;
-    w->nf = 0;
+    w->f.n = 0;
+    w->failed_rule = -1;
     if (len > rs->cfg->limits.max_record) {
         scrub_scan_fail(w, res, SCRUB_FAIL_OVERSIZE, -1, rec, len);
         return;
     }
-    if (collect) {
-        memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
-        scrub_prefilter_collect(rs->pf, w->pf_scratch, rec, len, w->cand);
-    }
-    rc = run_candidates(w, rec, len, &failed_rule);
+    rc = scan_record(w, rec, len, &structured, &fallback);
+    res->fallback = fallback;
     if (rc != 0) {
-        scrub_scan_fail(w, res, failure_of(rc), failed_rule, rec, len);
+        scrub_scan_fail(w, res, failure_of(rc), w->failed_rule, rec, len);
         return;
     }
-    if (w->nf == 0) {
+    if (w->f.n == 0) {
         return;
     }
-    qsort(w->f, w->nf, sizeof(*w->f), cmp_finding);
-    for (i = 0; i < w->nf; i++) {
-        if (w->f[i].action > strongest) {
-            strongest = w->f[i].action;
-        }
-    }
-    res->nfindings = w->nf;
-    res->findings = w->f;
-    switch (strongest) {
+    qsort(w->f.v, w->f.n, sizeof(*w->f.v), cmp_finding);
+    res->nfindings = w->f.n;
+    res->findings = w->f.v;
+    switch (strongest(&w->f)) {
     case SCRUB_ACT_QUARANTINE:
         res->verdict = SCRUB_V_QUARANTINED;
         return;
@@ -370,8 +780,18 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int coll
     default:
         break;
     }
+    if (structured) {
+        if (!w->lv[0].changed) {
+            res->verdict = SCRUB_V_TAGGED;
+            return;
+        }
+        res->verdict = SCRUB_V_REDACTED;
+        res->out = w->lv[0].out.data;
+        res->out_len = w->lv[0].out.len;
+        return;
+    }
     scrub_buf_reset(&w->out);
-    rc = scrub_rewrite_raw(rs, w->f, w->nf, rec, len, &w->out);
+    rc = scrub_rewrite_raw(rs, w->f.v, w->f.n, rec, len, &w->out);
     if (rc != 0) {
         scrub_scan_fail(w, res, failure_of(rc), -1, rec, len);
         return;
@@ -399,7 +819,58 @@ void scrub_worker_scan(scrub_worker_t *w, const uint8_t *rec, size_t len, scrub_
 void scrub_worker_scan_field(scrub_worker_t *w, const uint8_t *path, size_t path_len,
                              const uint8_t *val, size_t len, scrub_result_t *res)
 {
-    (void)path;
-    (void)path_len;
-    scrub_scan_with(w, val, len, 1, res);
+    const uint8_t *key = path;
+    size_t klen = path_len, i;
+    const scrub_buf_t *repl = NULL;
+    int rc;
+
+    for (i = path_len; i > 0; i--) {
+        if (path[i - 1] == '.') {
+            key = path + i;
+            klen = path_len - i;
+            break;
+        }
+    }
+    memset(res, 0, sizeof(res[0]));
+    res->failed_rule = -1;
+    res->in_len = len;
+    res->out = val;
+    res->out_len = len;
+    w->f.n = 0;
+    w->failed_rule = -1;
+    if (len > w->rs->cfg->limits.max_record) {
+        scrub_scan_fail(w, res, SCRUB_FAIL_OVERSIZE, -1, val, len);
+        return;
+    }
+    rc = scan_value(w, path_len ? key : NULL, klen, path, path_len, val, len, 0, len, &repl);
+    if (rc != 0) {
+        scrub_scan_fail(w, res, failure_of(rc), w->failed_rule, val, len);
+        return;
+    }
+    if (w->f.n == 0) {
+        return;
+    }
+    /* field findings carry the value's own offsets */
+    for (i = 0; i < w->f.n && i < w->tf.n; i++) {
+        w->f.v[i] = w->tf.v[i];
+    }
+    res->nfindings = w->f.n;
+    res->findings = w->f.v;
+    switch (strongest(&w->f)) {
+    case SCRUB_ACT_QUARANTINE:
+        res->verdict = SCRUB_V_QUARANTINED;
+        return;
+    case SCRUB_ACT_DROP:
+        res->verdict = SCRUB_V_DROPPED;
+        return;
+    default:
+        break;
+    }
+    if (repl == NULL) {
+        res->verdict = SCRUB_V_TAGGED;
+        return;
+    }
+    res->verdict = SCRUB_V_REDACTED;
+    res->out = repl->data;
+    res->out_len = repl->len;
 }

@@ -94,6 +94,7 @@ void scrub_stats_add(scrub_stats_t *st, const scrub_result_t *res, size_t in_len
         st->c.dropped++;
         break;
     }
+    st->c.format_fallback += res->fallback != 0;
     if (res->failure != SCRUB_FAIL_NONE) {
         st->c.failed_closed++;
         st->fail[(unsigned)res->failure & 7]++;
@@ -127,14 +128,16 @@ char *scrub_stats_json(const scrub_stats_t *st, const scrub_ruleset_t *rs)
     rc = scrub_buf_printf(&b,
                           "{\"records_in\":%llu,\"clean\":%llu,\"redacted\":%llu,"
                           "\"tagged\":%llu,\"quarantined\":%llu,\"dropped\":%llu,"
-                          "\"failed_closed\":%llu,\"findings\":%llu,\"bytes_in\":%llu,"
-                          "\"bytes_out\":%llu,\"failures\":{",
+                          "\"failed_closed\":%llu,\"findings\":%llu,\"format_fallback\":%llu,"
+                          "\"bytes_in\":%llu,\"bytes_out\":%llu,\"failures\":{",
                           (unsigned long long)st->c.records_in, (unsigned long long)st->c.clean,
                           (unsigned long long)st->c.redacted, (unsigned long long)st->c.tagged,
                           (unsigned long long)st->c.quarantined,
                           (unsigned long long)st->c.dropped,
                           (unsigned long long)st->c.failed_closed,
-                          (unsigned long long)st->c.findings, (unsigned long long)st->c.bytes_in,
+                          (unsigned long long)st->c.findings,
+                          (unsigned long long)st->c.format_fallback,
+                          (unsigned long long)st->c.bytes_in,
                           (unsigned long long)st->c.bytes_out);
     for (i = 1; rc == 0 && i < 7; i++) {
         if (st->fail[i] == 0) {
