@@ -183,7 +183,7 @@ static void hs_build(scrub_prefilter_t *pf)
 
     if (flags != NULL && ids != NULL && pf->nkw > 0) {
         for (i = 0; i < pf->nkw; i++) {
-            flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+            flags[i] = HS_FLAG_CASELESS; /* every occurrence: lines mode needs them all */
             ids[i] = (unsigned)i;
         }
         if (hs_compile_lit_multi((const char *const *)pf->kw, flags, ids, pf->kw_len,
@@ -252,6 +252,60 @@ static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const
         pos += len - 64;
     }
     return n;
+}
+
+typedef struct hs_lines_ctx {
+    const uint8_t *p;       /* buffer */
+    size_t n;               /* its length */
+    size_t skip;            /* hits before this offset are in a line already taken */
+    scrub_span_t *spans;    /* output */
+    size_t cap;
+    size_t count;
+} hs_lines_ctx_t;
+
+static int on_line(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                   void *ctx)
+{
+    hs_lines_ctx_t *c = ctx;
+    size_t pos = (size_t)to - 1;
+    const uint8_t *nl;
+    size_t ls, le;
+
+    (void)id;
+    (void)from;
+    (void)flags;
+    if (pos < c->skip) {
+        return 0;
+    }
+    if (c->count == c->cap) {
+        c->count = (size_t)-1;
+        return 1;
+    }
+    nl = pos > c->skip ? memrchr(c->p + c->skip, '\n', pos - c->skip) : NULL;
+    ls = nl ? (size_t)(nl - c->p) + 1 : c->skip;
+    nl = memchr(c->p + pos, '\n', c->n - pos);
+    le = nl ? (size_t)(nl - c->p) + 1 : c->n;
+    c->spans[c->count].start = ls;
+    c->spans[c->count].end = le;
+    c->count++;
+    c->skip = le;
+    return 0;
+}
+
+static size_t hs_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
+                       size_t n, scrub_span_t *spans, size_t cap)
+{
+    hs_lines_ctx_t c = {p, n, 0, spans, cap, 0};
+    hs_error_t e;
+
+    if (n > (1u << 30)) {
+        return (size_t)-1;
+    }
+    e = hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_line, &c);
+    if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
+        return (size_t)-1;
+    }
+    return c.count;
 }
 
 static size_t hs_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
@@ -562,6 +616,38 @@ size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
     (void)sc;
 #endif
     return dfa_find(pf, p, from, n);
+}
+
+size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
+                             size_t n, scrub_span_t *spans, size_t cap)
+{
+    size_t pos = 0, count = 0;
+
+    if (pf->first_out >= pf->nstates) {
+        return 0;
+    }
+#ifdef WITH_VECTORSCAN
+    if (pf->hs != NULL && sc != NULL) {
+        return hs_lines(pf, sc, p, n, spans, cap);
+    }
+#endif
+    while (pos < n) {
+        size_t hit = dfa_find(pf, p, pos, n);
+        const uint8_t *nl;
+        if (hit >= n) {
+            break;
+        }
+        if (count == cap) {
+            return (size_t)-1;
+        }
+        nl = hit > pos ? memrchr(p + pos, '\n', hit - pos) : NULL;
+        spans[count].start = nl ? (size_t)(nl - p) + 1 : pos;
+        nl = memchr(p + hit, '\n', n - hit);
+        spans[count].end = nl ? (size_t)(nl - p) + 1 : n;
+        pos = spans[count].end;
+        count++;
+    }
+    return count;
 }
 
 size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,

@@ -49,6 +49,21 @@ int scrub_prefilter_build(scrub_prefilter_t *pf);
 size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                             size_t from, size_t n);
 
+/* A line [start, end) of a buffer; end includes the newline when there is one. */
+typedef struct scrub_span {
+    size_t start;
+    size_t end;
+} scrub_span_t;
+
+/*
+ * Append to spans[] (capacity cap) the lines of p[0, n) that contain a
+ * keyword, in order, each once. Lines end at '\n'. One pass over the whole
+ * buffer. Returns the number of spans written, or (size_t)-1 when more than
+ * cap lines hit (the caller then falls back to scrub_prefilter_find).
+ */
+size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
+                             size_t n, scrub_span_t *spans, size_t cap);
+
 /*
  * Set bit r in bits (an array of ceil(nrules/64) words, not cleared here) for
  * every rule r with a keyword in p[0, n). Returns the number of keyword hits.

@@ -34,6 +34,8 @@ struct scrub_stream {
     int dead;                     /* first sink error, sticky */
     scrub_buf_t marker;           /* scratch for marker lines */
     count_fn count_nl;            /* newline counter for this CPU */
+    scrub_span_t *spans;          /* candidate lines of the current buffer */
+    size_t spans_cap;
 };
 
 scrub_stream_t *scrub_stream_new(scrub_worker_t *w, const scrub_sink_ops_t *ops,
@@ -51,6 +53,12 @@ scrub_stream_t *scrub_stream_new(scrub_worker_t *w, const scrub_sink_ops_t *ops,
     s->name = origin_name ? origin_name : "-";
     s->max_record = scrub_ruleset_max_record(s->rs);
     s->count_nl = pick_counter();
+    s->spans_cap = 4096;
+    s->spans = malloc(s->spans_cap * sizeof(*s->spans));
+    if (s->spans == NULL) {
+        free(s);
+        return NULL;
+    }
     scrub_buf_init(&s->carry, s->max_record + 2);
     scrub_buf_init(&s->marker, 0);
     return s;
@@ -63,6 +71,7 @@ void scrub_stream_destroy(scrub_stream_t *s)
     }
     scrub_buf_free(&s->carry);
     scrub_buf_free(&s->marker);
+    free(s->spans);
     free(s);
 }
 
@@ -392,28 +401,52 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
 {
     const scrub_prefilter_t *pf = s->rs->pf;
     scrub_pf_scratch_t *sc = scrub_scan_pf_scratch(s->w);
-    int every_line = s->rs->has_always;
     span_state_t st = {p, 0, 0};
-    size_t pos = 0;
+    size_t pos = 0, i, k;
     int rc;
 
-    while (pos < n) {
-        size_t hit, ls, le;
-        const uint8_t *nl;
-        hit = every_line ? pos : scrub_prefilter_find(pf, sc, p, pos, n);
-        if (hit >= n) {
-            break;
+    if (s->rs->has_always) {
+        /* A rule without keywords: every line is scanned. */
+        while (pos < n) {
+            const uint8_t *nl = memchr(p + pos, '\n', n - pos);
+            size_t le = nl ? (size_t)(nl - p) + 1 : n;
+            rc = scan_line(s, &st, pos, le);
+            if (rc != 0) {
+                return rc;
+            }
+            pos = le;
         }
-        nl = hit > pos ? memrchr(p + pos, '\n', hit - pos) : NULL;
-        ls = nl ? (size_t)(nl - p) + 1 : pos;
-        nl = memchr(p + hit, '\n', n - hit);
-        le = nl ? (size_t)(nl - p) + 1 : n;
-        rc = count_clean(s, &st, ls);
-        rc = rc ? rc : scan_line(s, &st, ls, le);
+        return flush_span(s, &st, n);
+    }
+    /* One prefilter pass over the whole buffer lists the lines worth scanning. */
+    k = scrub_prefilter_lines(pf, sc, p, n, s->spans, s->spans_cap);
+    if (k == (size_t)-1) {
+        k = 0;
+        while (pos < n && k < s->spans_cap) {
+            size_t hit = scrub_prefilter_find(pf, sc, p, pos, n);
+            const uint8_t *nl;
+            if (hit >= n) {
+                break;
+            }
+            nl = hit > pos ? memrchr(p + pos, '\n', hit - pos) : NULL;
+            s->spans[k].start = nl ? (size_t)(nl - p) + 1 : pos;
+            nl = memchr(p + hit, '\n', n - hit);
+            s->spans[k].end = nl ? (size_t)(nl - p) + 1 : n;
+            pos = s->spans[k].end;
+            k++;
+        }
+        if (pos < n && k == s->spans_cap) {
+            /* More candidate lines than spans: finish this buffer in two halves. */
+            rc = process_lines(s, p, pos);
+            return rc ? rc : process_lines(s, p + pos, n - pos);
+        }
+    }
+    for (i = 0; i < k; i++) {
+        rc = count_clean(s, &st, s->spans[i].start);
+        rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end);
         if (rc != 0) {
             return rc;
         }
-        pos = le;
     }
     rc = count_clean(s, &st, n);
     return rc ? rc : flush_span(s, &st, n);

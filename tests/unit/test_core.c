@@ -323,6 +323,13 @@ UT_TEST(prefilter_engines_agree)
                 nl = memchr(text + hb, '\n', n - hb);
                 pos = nl ? (size_t)(nl - text) + 1 : n;
             }
+            {
+                scrub_span_t la[1000], lb[1000];
+                size_t ka = scrub_prefilter_lines(a, sa, (const uint8_t *)text, n, la, 1000);
+                size_t kb = scrub_prefilter_lines(b, sb, (const uint8_t *)text, n, lb, 1000);
+                UT_CHECK_INT(ka, kb);
+                UT_CHECK(ka == kb && ka != (size_t)-1 && memcmp(la, lb, ka * sizeof(la[0])) == 0);
+            }
             scrub_prefilter_collect(a, sa, (const uint8_t *)text, n, &ba);
             scrub_prefilter_collect(b, sb, (const uint8_t *)text, n, &bb);
             UT_CHECK(ba == bb);
