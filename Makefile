@@ -33,7 +33,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns demo install clean deps asan check-deps
+.PHONY: all test unit golden patterns corpus demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -77,7 +77,11 @@ patterns: $(BIN)
 	  printf '%-32s ' "$$p"; ./$(BIN) -q --test-rules -c $$cfg | tail -1 || exit 1; \
 	done
 
-test: all unit golden patterns asan $(TEST_TARGETS)
+# The real-log corpus in ../shared (skipped when absent): zero findings, byte-identical, JSON intact.
+corpus: $(BIN)
+	tests/run-corpus.sh ./$(BIN)
+
+test: all unit golden patterns corpus asan $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 clean:

@@ -43,7 +43,8 @@ enum {
     OPT_FAIL,
     OPT_MAXREC,
     OPT_HTTP,
-    OPT_HASHKEY
+    OPT_HASHKEY,
+    OPT_FORMAT
 };
 
 /* One table drives getopt_long and --help (after pcre2grep's optionlist). */
@@ -71,6 +72,8 @@ static const struct cli_option {
     {OPT_FAIL, "fail-on-find", no_argument, NULL, "exit 1 if anything was found"},
     {OPT_MAXREC, "max-record", required_argument, "BYTES", "longest record scanned; longer ones "
                                                            "fail closed"},
+    {OPT_FORMAT, "format", required_argument, "raw|json|logfmt|auto",
+     "record format (default: the config's, else raw)"},
     {OPT_HASHKEY, "hash-key-env", required_argument, "VAR", "read the HMAC key from this "
                                                             "environment variable"},
     {'b', "brokers", required_argument, "HOSTS", "Kafka bootstrap brokers (sidecar mode)"},
@@ -93,6 +96,7 @@ typedef struct cli_conf {
     const char *quarantine;    /* --quarantine */
     const char *audit;         /* --audit */
     const char *hash_key_env;  /* --hash-key-env */
+    const char *format;        /* --format */
     int check, list, test, stats, fail_on_find;
     size_t max_record;         /* --max-record, 0 = config */
     int verbose;               /* -v minus -q */
@@ -232,6 +236,14 @@ static int parse_args(int argc, char **argv, cli_conf_t *c)
             break;
         case OPT_HASHKEY:
             c->hash_key_env = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "raw") != 0 && strcmp(optarg, "json") != 0 &&
+                strcmp(optarg, "logfmt") != 0 && strcmp(optarg, "auto") != 0) {
+                fprintf(stderr, "logscrub: --format: expected raw, json, logfmt or auto\n");
+                return -1;
+            }
+            c->format = optarg;
             break;
         case 'b':
             c->kafka.brokers = optarg;
@@ -665,6 +677,7 @@ int main(int argc, char **argv)
     cfg = find_config(&c, path, sizeof(path));
     memset(&lo, 0, sizeof(lo));
     lo.max_record = c.max_record;
+    lo.format = c.format;
     lo.warn = warn_cb;
     lo.warn_ctx = &c;
     if (c.hash_key_env != NULL) {

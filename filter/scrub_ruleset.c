@@ -334,13 +334,18 @@ static int add_key_rule(scrub_ruleset_t *rs, const char *name, const char *where
         rs->keys_need_walk = 1;
     }
     r->key_name = fold_dup(name);
-    r->key_id = malloc(n + 5);
+    r->key_id = malloc(n + 32);
     if (r->key_name == NULL || r->key_id == NULL) {
         rule_free(r);
         return SCRUB_ENOMEM;
     }
-    /* ids stay plain identifiers: other bytes become '_' */
+    /* ids stay plain identifiers: other bytes become '_'; patterns are numbered */
     memcpy(r->key_id, "key.", 4);
+    if (r->key_re != NULL) {
+        snprintf(r->key_id + 4, n + 28, "re%zu", ++rs->nkey_re);
+        rs->nrules++;
+        return 0;
+    }
     for (i = 0; i < n; i++) {
         char c = name[i];
         r->key_id[4 + i] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",

@@ -60,6 +60,7 @@ struct scrub_ruleset {
     scrub_format_t format;          /* record format */
     pcre2_code **key_exempt_re;     /* regex exemptions from key rules */
     size_t nkey_exempt_re;
+    size_t nkey_re;                 /* regex key rules so far (for their ids) */
     int keys_need_walk;             /* a regex key exists: every structured record is walked */
     uint64_t *always;               /* rules without keywords: run on every record */
     int has_always;                 /* any bit set in always */

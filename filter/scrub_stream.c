@@ -34,6 +34,7 @@ struct scrub_stream {
     int dead;                     /* first sink error, sticky */
     scrub_buf_t marker;           /* scratch for marker lines */
     count_fn count_nl;            /* newline counter for this CPU */
+    int json_marker;              /* quarantine markers are JSON objects */
     scrub_span_t *spans;          /* candidate lines of the current buffer */
     size_t spans_cap;
 };
@@ -53,6 +54,7 @@ scrub_stream_t *scrub_stream_new(scrub_worker_t *w, const scrub_sink_ops_t *ops,
     s->name = origin_name ? origin_name : "-";
     s->max_record = scrub_ruleset_max_record(s->rs);
     s->count_nl = pick_counter();
+    s->json_marker = s->rs->format == SCRUB_FMT_JSON || s->rs->format == SCRUB_FMT_AUTO;
     s->spans_cap = 4096;
     s->spans = malloc(s->spans_cap * sizeof(*s->spans));
     if (s->spans == NULL) {
@@ -189,7 +191,8 @@ static int emit_marker(scrub_stream_t *s, const scrub_result_t *res, const uint8
     int rc;
 
     scrub_buf_reset(&s->marker);
-    rc = scrub_buf_puts(&s->marker, "[QUARANTINED:");
+    /* JSON pipelines get a JSON marker so every output line still parses. */
+    rc = scrub_buf_puts(&s->marker, s->json_marker ? "{\"logscrub_quarantined\":\"" : "[QUARANTINED:");
     if (why != NULL) {
         rc = rc ? rc : scrub_buf_puts(&s->marker, why);
     }
@@ -202,7 +205,7 @@ static int emit_marker(scrub_stream_t *s, const scrub_result_t *res, const uint8
             }
         }
     }
-    rc = rc ? rc : scrub_buf_putc(&s->marker, ']');
+    rc = rc ? rc : scrub_buf_puts(&s->marker, s->json_marker ? "\"}" : "]");
     rc = rc ? rc : scrub_buf_append(&s->marker, term, tlen);
     if (rc != 0) {
         s->dead = rc;

@@ -3,7 +3,8 @@
 # A case holds rules.yaml, input (or input.sh that prints it), expected (stdout),
 # and optionally args (extra arguments, one line), expected.rc (exit code, default 0),
 # expected.err (text that must appear in stderr), expected.quarantine /
-# expected.audit (file contents, with "time" fields removed). Every case that
+# expected.audit (file contents, with "time" fields removed), expected.json (marker:
+# every output line must parse as JSON). Every case that
 # produces stats is also checked for records_in == clean + quarantined + dropped.
 # SPDX-License-Identifier: Apache-2.0
 set -u
@@ -33,6 +34,9 @@ for dir in "$here"/golden/*/; do
     if [ "$rc" != "$want_rc" ]; then ok=0; why="exit code $rc, expected $want_rc"; fi
     if [ $ok = 1 ] && [ -f "$dir/expected" ] && ! cmp -s "$tmp/out" "$dir/expected"; then ok=0; why="stdout differs"; fi
     if [ $ok = 1 ] && [ -f "$dir/expected.err" ] && ! grep -qF -- "$(cat "$dir/expected.err")" "$tmp/err"; then ok=0; why="stderr lacks: $(cat "$dir/expected.err")"; fi
+    if [ $ok = 1 ] && [ -f "$dir/expected.json" ] && ! python3 -c 'import json,sys
+for n, line in enumerate(open(sys.argv[1], "rb"), 1):
+    json.loads(line)' "$tmp/out" 2>/dev/null; then ok=0; why="an output line is not valid JSON"; fi
     for sink in quarantine audit; do
         f="$tmp/${sink:0:1}"
         if [ $ok = 1 ] && [ -f "$dir/expected.$sink" ]; then
