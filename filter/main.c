@@ -44,7 +44,8 @@ enum {
     OPT_MAXREC,
     OPT_HTTP,
     OPT_HASHKEY,
-    OPT_FORMAT
+    OPT_FORMAT,
+    OPT_THREADS
 };
 
 /* One table drives getopt_long and --help (after pcre2grep's optionlist). */
@@ -74,6 +75,8 @@ static const struct cli_option {
                                                            "fail closed"},
     {OPT_FORMAT, "format", required_argument, "raw|json|logfmt|auto",
      "record format (default: the config's, else raw)"},
+    {OPT_THREADS, "threads", required_argument, "N",
+     "scanning threads (default: number of cores; 1 = no threads)"},
     {OPT_HASHKEY, "hash-key-env", required_argument, "VAR", "read the HMAC key from this "
                                                             "environment variable"},
     {'b', "brokers", required_argument, "HOSTS", "Kafka bootstrap brokers (sidecar mode)"},
@@ -97,6 +100,7 @@ typedef struct cli_conf {
     const char *audit;         /* --audit */
     const char *hash_key_env;  /* --hash-key-env */
     const char *format;        /* --format */
+    unsigned threads;          /* --threads, 0 = number of cores */
     int check, list, test, stats, fail_on_find;
     size_t max_record;         /* --max-record, 0 = config */
     int verbose;               /* -v minus -q */
@@ -237,6 +241,16 @@ static int parse_args(int argc, char **argv, cli_conf_t *c)
         case OPT_HASHKEY:
             c->hash_key_env = optarg;
             break;
+        case OPT_THREADS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 256) {
+                fprintf(stderr, "logscrub: --threads: expected a number from 1 to 256\n");
+                return -1;
+            }
+            c->threads = (unsigned)v;
+            break;
+        }
         case OPT_FORMAT:
             if (strcmp(optarg, "raw") != 0 && strcmp(optarg, "json") != 0 &&
                 strcmp(optarg, "logfmt") != 0 && strcmp(optarg, "auto") != 0) {
@@ -387,6 +401,7 @@ static int do_test_rules(const scrub_ruleset_t *rs)
 
 typedef struct progress {
     int on;                  /* stderr is a TTY and the input a regular file */
+    uint64_t bytes;          /* input bytes read */
     struct timespec start;   /* run start */
     struct timespec last;    /* last update */
 } progress_t;
@@ -399,7 +414,8 @@ static double secs_since(const struct timespec *t)
     return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
-static void progress_update(progress_t *p, const scrub_stats_t *st, int final)
+/* bytes: input read so far; the counters of a threaded run arrive at the end only. */
+static void progress_update(progress_t *p, const scrub_stats_t *st, uint64_t bytes, int final)
 {
     const scrub_counts_t *c = scrub_stats_counts(st);
     double el;
@@ -409,10 +425,9 @@ static void progress_update(progress_t *p, const scrub_stats_t *st, int final)
     }
     clock_gettime(CLOCK_MONOTONIC, &p->last);
     el = secs_since(&p->start);
-    fprintf(stderr, "\r%.1f MB  %.0f MB/s  %llu records  %llu findings%s",
-            (double)c->bytes_in / 1e6, el > 0 ? (double)c->bytes_in / 1e6 / el : 0.0,
-            (unsigned long long)c->records_in, (unsigned long long)c->findings,
-            final ? "\n" : "   ");
+    fprintf(stderr, "\r%.1f MB  %.0f MB/s  %llu records  %llu findings%s", (double)bytes / 1e6,
+            el > 0 ? (double)bytes / 1e6 / el : 0.0, (unsigned long long)c->records_in,
+            (unsigned long long)c->findings, final ? "\n" : "   ");
 }
 
 static void summary_table(const scrub_stats_t *st, const scrub_ruleset_t *rs)
@@ -469,9 +484,44 @@ static int run_input(scrub_stream_t *s, int fd, const char *name, uint8_t *buf,
         if (rc != 0) {
             return rc;
         }
-        progress_update(prog, st, 0);
+        prog->bytes += (uint64_t)k;
+        progress_update(prog, st, prog->bytes, 0);
     }
     return scrub_stream_finish(s);
+}
+
+/* The same with the thread pool: read straight into the pool's blocks. */
+static int run_input_pool(scrub_pool_t *pl, int fd, const char *name, progress_t *prog,
+                          const scrub_stats_t *st)
+{
+    int rc = 0;
+
+    scrub_pool_set_origin(pl, name);
+    raise_pipe_size(fd);
+    while (!stop_requested) {
+        size_t cap;
+        uint8_t *p = scrub_pool_buffer(pl, &cap);
+        ssize_t k = read(fd, p, cap > READ_SIZE ? READ_SIZE : cap);
+        if (k < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf(stderr, "logscrub: %s: read error: %s\n", name, strerror(errno));
+            rc = scrub_pool_finish(pl);
+            return rc ? rc : SCRUB_EIO;
+        }
+        if (k == 0) {
+            break;
+        }
+        rc = scrub_pool_commit(pl, (size_t)k);
+        if (rc != 0) {
+            scrub_pool_finish(pl);
+            return rc;
+        }
+        prog->bytes += (uint64_t)k;
+        progress_update(prog, st, prog->bytes, 0);
+    }
+    return scrub_pool_finish(pl);
 }
 
 static int open_sinks(const cli_conf_t *c, const scrub_ruleset_t *rs, cli_sinks_t *sk)
@@ -562,7 +612,9 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
     scrub_worker_t *w = NULL;
     scrub_stats_t *st = NULL;
     scrub_stream_t *s = NULL;
+    scrub_pool_t *pool = NULL;
     uint8_t *buf = NULL;
+    unsigned nthreads = c->threads ? c->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     progress_t prog;
     int rc = 0, i, exit_code = CLI_EXIT_OK, input_failed = 0;
 
@@ -583,6 +635,12 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
     st = scrub_stats_new(rs);
     buf = malloc(READ_SIZE);
     s = w && st ? scrub_stream_new(w, &ops, st, "-") : NULL;
+    if (nthreads > 1 && s != NULL) {
+        pool = scrub_pool_new(rs, nthreads, &ops, st);
+        if (pool == NULL) {
+            fprintf(stderr, "logscrub: cannot start %u threads; scanning on one\n", nthreads);
+        }
+    }
     if (s == NULL || buf == NULL) {
         fprintf(stderr, "logscrub: out of memory\n");
         exit_code = CLI_EXIT_IO;
@@ -592,7 +650,8 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
     clock_gettime(CLOCK_MONOTONIC, &prog.start);
     prog.last = prog.start;
     if (c->ninputs == 0) {
-        rc = run_input(s, STDIN_FILENO, "-", buf, &prog, st);
+        rc = pool ? run_input_pool(pool, STDIN_FILENO, "-", &prog, st)
+                  : run_input(s, STDIN_FILENO, "-", buf, &prog, st);
     }
     for (i = 0; i < c->ninputs && rc == 0 && !stop_requested; i++) {
         const char *name = c->inputs[i];
@@ -602,7 +661,8 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
             input_failed = 1;
             continue;
         }
-        rc = run_input(s, fd, name, buf, &prog, st);
+        rc = pool ? run_input_pool(pool, fd, name, &prog, st)
+                  : run_input(s, fd, name, buf, &prog, st);
         if (fd != STDIN_FILENO) {
             close(fd);
         }
@@ -618,6 +678,10 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
         exit_code = CLI_EXIT_IO;
     }
 done:
+    if (pool != NULL) {
+        scrub_pool_merge_stats(pool);
+        scrub_pool_destroy(pool);
+    }
     if (close_sinks(&sk) != 0) {
         exit_code = CLI_EXIT_IO;
     }
@@ -628,7 +692,7 @@ done:
     if (st != NULL) {
         const scrub_counts_t *cnt = scrub_stats_counts(st);
         if (prog.on) {
-            progress_update(&prog, st, 1);
+            progress_update(&prog, st, prog.bytes, 1);
             summary_table(st, rs);
         }
         if (c->stats) {

@@ -307,6 +307,37 @@ int scrub_stream_finish(scrub_stream_t *s);
  * i.e. after finish). */
 void scrub_stream_set_origin(scrub_stream_t *s, const char *origin_name);
 
+/* Records started so far in the current input (after set_origin: from 0). */
+uint64_t scrub_stream_records(const scrub_stream_t *s);
+
+/* ---- worker pool: parallel scanning, ordered output ----------------------------------- */
+
+typedef struct scrub_pool scrub_pool_t;
+
+/*
+ * A pool of nthreads scanning threads and one writer thread. The caller reads
+ * input into the pool's buffers; records are scanned in parallel and the sink
+ * callbacks run on the writer thread only, in input order, with the same
+ * calls a scrub_stream makes. Memory is bounded by 2 * nthreads + 2 blocks of
+ * max(1 MiB, 2 * max_record). stats (borrowed) receives the counts at
+ * scrub_pool_merge_stats. NULL on ENOMEM or thread creation failure.
+ */
+scrub_pool_t *scrub_pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scrub_sink_ops_t *ops,
+                             scrub_stats_t *stats);
+/* Stop the threads and free everything; call after scrub_pool_finish. Accepts NULL. */
+void scrub_pool_destroy(scrub_pool_t *pl);
+/* Start a new input: numbering restarts; only between finish and the next buffer call. */
+void scrub_pool_set_origin(scrub_pool_t *pl, const char *name);
+/* Where to read next and how many bytes fit (waits for a free block). */
+uint8_t *scrub_pool_buffer(scrub_pool_t *pl, size_t *cap);
+/* n bytes were read into the buffer. Returns 0 or the first sink error (sticky). */
+int scrub_pool_commit(scrub_pool_t *pl, size_t n);
+/* End of the current input: flush a final line and wait until all is written.
+ * Returns 0 or the first sink error. */
+int scrub_pool_finish(scrub_pool_t *pl);
+/* Add the threads' counters to the caller's stats (after finish). */
+void scrub_pool_merge_stats(scrub_pool_t *pl);
+
 /* ---- helpers for sinks --------------------------------------------------- */
 
 /* Keyed fingerprint (HMAC-SHA256, hex, `hexlen` chars) of bytes, with the

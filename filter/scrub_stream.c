@@ -77,6 +77,11 @@ void scrub_stream_destroy(scrub_stream_t *s)
     free(s);
 }
 
+uint64_t scrub_stream_records(const scrub_stream_t *s)
+{
+    return s->recno;
+}
+
 void scrub_stream_set_origin(scrub_stream_t *s, const char *origin_name)
 {
     s->name = origin_name ? origin_name : "-";
