@@ -65,10 +65,13 @@ asan:
 	    LDFLAGS="$(ASAN_FLAGS)" build-asan/logscrub build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 tests/run-golden.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 GOLDEN_EXTRA="--threads 1" tests/run-golden.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 build-asan/logscrub --test-rules -c patterns/default.yaml > /dev/null
 
-golden: logscrub
-	tests/run-golden.sh ./logscrub
+# Every golden case runs on the thread pool (default) and on the single-thread stream.
+golden: $(BIN)
+	tests/run-golden.sh ./$(BIN)
+	GOLDEN_EXTRA="--threads 1" tests/run-golden.sh ./$(BIN)
 
 # Every bundled pack's examples (the PII packs are opt-in, so they are checked on their own).
 patterns: $(BIN)

@@ -23,6 +23,8 @@ for dir in "$here"/golden/*/; do
     if [ -x "$dir/input.sh" ]; then "$dir/input.sh" > "$tmp/input"; else cp "$dir/input" "$tmp/input" 2>/dev/null || : > "$tmp/input"; fi
     args=()
     [ -f "$dir/args" ] && read -r -a args < "$dir/args"
+    # GOLDEN_EXTRA: more arguments for every case (e.g. --threads 1)
+    [ -n "${GOLDEN_EXTRA:-}" ] && args+=(${GOLDEN_EXTRA})
     extra=()
     [ -f "$dir/expected.quarantine" ] && extra+=(--quarantine "$tmp/q")
     [ -f "$dir/expected.audit" ] && extra+=(--audit "$tmp/a")
