@@ -33,7 +33,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns corpus demo install clean deps asan
+.PHONY: all test unit golden patterns corpus reload demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -84,7 +84,11 @@ patterns: $(BIN)
 corpus: $(BIN)
 	tests/run-corpus.sh ./$(BIN)
 
-test: all unit golden patterns corpus asan $(TEST_TARGETS)
+# SIGHUP hot reload under load, valid and invalid configs, both scanning paths.
+reload: $(BIN)
+	tests/run-reload.sh ./$(BIN)
+
+test: all unit golden patterns corpus reload asan $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 clean:

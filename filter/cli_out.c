@@ -237,6 +237,7 @@ static void iso_time(char *out, size_t n)
 static int envelope_head(cli_sinks_t *s, scrub_buf_t *b, const scrub_origin_t *o,
                          const scrub_result_t *res)
 {
+    const scrub_ruleset_t *rs = o->rs ? o->rs : s->rs;
     char t[64];
     size_t i;
     int rc;
@@ -256,11 +257,11 @@ static int envelope_head(cli_sinks_t *s, scrub_buf_t *b, const scrub_origin_t *o
             continue; /* each rule once */
         }
         rc = scrub_buf_printf(b, "%s\"%s\"", i ? "," : "",
-                              scrub_ruleset_rule_id(s->rs, res->findings[i].rule));
+                              scrub_ruleset_rule_id(rs, res->findings[i].rule));
     }
     if (rc == 0 && res->failed_rule >= 0) {
         rc = scrub_buf_printf(b, "],\"failed_rule\":\"%s\"",
-                              scrub_ruleset_rule_id(s->rs, (size_t)res->failed_rule));
+                              scrub_ruleset_rule_id(rs, (size_t)res->failed_rule));
     }
     else if (rc == 0) {
         rc = scrub_buf_putc(b, ']');
@@ -339,16 +340,18 @@ static int on_audit(void *ctx, const scrub_origin_t *o, const scrub_finding_t *f
     scrub_buf_t b;
     int rc;
 
+    const scrub_ruleset_t *rs = o->rs ? o->rs : s->rs;
+
     (void)len;
     iso_time(t, sizeof(t));
-    scrub_ruleset_fingerprint(s->rs, rec + f->start, f->end - f->start, fp, 16);
+    scrub_ruleset_fingerprint(rs, rec + f->start, f->end - f->start, fp, 16);
     scrub_buf_init(&b, 0);
     rc = scrub_buf_printf(&b, "{\"time\":\"%s\",\"origin\":\"", t);
     rc = rc ? rc : json_str(&b, (const uint8_t *)o->name, strlen(o->name));
     rc = rc ? rc : scrub_buf_printf(&b, ":%llu\",\"offset\":%llu,\"rule\":\"%s\",\"action\":\"%s\","
                                     "\"start\":%zu,\"end\":%zu,\"fingerprint\":\"%s\"}\n",
                                     (unsigned long long)o->record, (unsigned long long)o->offset,
-                                    scrub_ruleset_rule_id(s->rs, f->rule),
+                                    scrub_ruleset_rule_id(rs, f->rule),
                                     scrub_action_name(f->action), f->start, f->end, fp);
     rc = rc ? rc : cli_writer_write(&s->audit, b.data, b.len);
     scrub_buf_free(&b);

@@ -24,11 +24,18 @@
 #define WRITE_BUF (256 * 1024)
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
 }
 
 /* ---- options -------------------------------------------------------------------- */
@@ -448,6 +455,66 @@ static void summary_table(const scrub_stats_t *st, const scrub_ruleset_t *rs)
     }
 }
 
+/* ---- hot reload ------------------------------------------------------------------------------ */
+
+/* What a reload needs: where the config is and what the filter currently runs. */
+typedef struct reloader {
+    const char *cfg;            /* config path */
+    scrub_load_opts_t lo;       /* load options (copied) */
+    scrub_ruleset_t **rs;       /* current rule set (the caller's reference) */
+    scrub_worker_t **w;         /* serial path: current worker */
+    scrub_stream_t *s;          /* serial path: the stream */
+    scrub_pool_t *pool;         /* threaded path, or NULL */
+    scrub_stats_t *st;          /* counters */
+    unsigned ok;                /* reloads applied */
+    unsigned failed;            /* reloads refused (old rules kept) */
+} reloader_t;
+
+/*
+ * SIGHUP: load and compile the config again; only a complete new rule set
+ * replaces the old one, between two feeds, so no record is scanned by a
+ * half-loaded set. An invalid config keeps the old rules running.
+ */
+static void maybe_reload(reloader_t *r)
+{
+    scrub_ruleset_t *nrs = NULL;
+    char err[1024];
+
+    if (!reload_requested || r == NULL) {
+        return;
+    }
+    reload_requested = 0;
+    if (scrub_ruleset_load(r->cfg, &r->lo, &nrs, err, sizeof(err)) != 0) {
+        r->failed++;
+        fprintf(stderr, "logscrub: reload failed, keeping the previous rules: %s\n", err);
+        return;
+    }
+    if (r->pool != NULL) {
+        scrub_pool_set_ruleset(r->pool, nrs);
+    }
+    if (r->w != NULL && r->s != NULL) {
+        scrub_worker_t *nw = scrub_worker_new(nrs);
+        if (nw == NULL) {
+            r->failed++;
+            fprintf(stderr, "logscrub: reload failed, keeping the previous rules: out of memory\n");
+            scrub_ruleset_unref(nrs);
+            return;
+        }
+        scrub_stream_set_worker(r->s, nw);
+        scrub_worker_destroy(*r->w);
+        *r->w = nw;
+        if (r->pool == NULL) {
+            (void)scrub_stats_rebind(r->st, nrs);
+        }
+    }
+    scrub_ruleset_unref(*r->rs);
+    *r->rs = nrs;
+    r->ok++;
+    if (r->lo.warn_ctx != NULL && ((const cli_conf_t *)r->lo.warn_ctx)->verbose > 0) {
+        fprintf(stderr, "logscrub: reloaded %s: %zu rules\n", r->cfg, scrub_ruleset_count(nrs));
+    }
+}
+
 /* ---- the pipe filter -------------------------------------------------------------------- */
 
 static void raise_pipe_size(int fd)
@@ -461,14 +528,16 @@ static void raise_pipe_size(int fd)
 
 /* Feed one input through the stream. Returns 0, a sink error, or SCRUB_EIO for a read error. */
 static int run_input(scrub_stream_t *s, int fd, const char *name, uint8_t *buf,
-                     progress_t *prog, const scrub_stats_t *st)
+                     progress_t *prog, const scrub_stats_t *st, reloader_t *rl)
 {
     int rc = 0;
 
     scrub_stream_set_origin(s, name);
     raise_pipe_size(fd);
     while (!stop_requested) {
-        ssize_t k = read(fd, buf, READ_SIZE);
+        ssize_t k;
+        maybe_reload(rl);
+        k = read(fd, buf, READ_SIZE);
         if (k < 0) {
             if (errno == EINTR) {
                 continue;
@@ -492,7 +561,7 @@ static int run_input(scrub_stream_t *s, int fd, const char *name, uint8_t *buf,
 
 /* The same with the thread pool: read straight into the pool's blocks. */
 static int run_input_pool(scrub_pool_t *pl, int fd, const char *name, progress_t *prog,
-                          const scrub_stats_t *st)
+                          const scrub_stats_t *st, reloader_t *rl)
 {
     int rc = 0;
 
@@ -500,8 +569,11 @@ static int run_input_pool(scrub_pool_t *pl, int fd, const char *name, progress_t
     raise_pipe_size(fd);
     while (!stop_requested) {
         size_t cap;
-        uint8_t *p = scrub_pool_buffer(pl, &cap);
-        ssize_t k = read(fd, p, cap > READ_SIZE ? READ_SIZE : cap);
+        uint8_t *p;
+        ssize_t k;
+        maybe_reload(rl);
+        p = scrub_pool_buffer(pl, &cap);
+        k = read(fd, p, cap > READ_SIZE ? READ_SIZE : cap);
         if (k < 0) {
             if (errno == EINTR) {
                 continue;
@@ -604,8 +676,11 @@ static int input_is_regular(const cli_conf_t *c)
 }
 
 /* Process every input; returns a CLI_EXIT_* code. */
-static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
+static int run_filter(const cli_conf_t *c, scrub_ruleset_t **rsp, const char *cfg,
+                      const scrub_load_opts_t *lo)
 {
+    scrub_ruleset_t *rs = *rsp;
+    reloader_t rl;
     cli_writer_t out;
     cli_sinks_t sk;
     scrub_sink_ops_t ops;
@@ -646,12 +721,21 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
         exit_code = CLI_EXIT_IO;
         goto done;
     }
+    memset(&rl, 0, sizeof(rl));
+    rl.cfg = cfg;
+    rl.lo = *lo;
+    rl.rs = rsp;
+    rl.w = &w;
+    rl.s = s;
+    rl.pool = pool;
+    rl.st = st;
+    sk.rs = rs;
     prog.on = isatty(STDERR_FILENO) && input_is_regular(c) && c->verbose >= 0;
     clock_gettime(CLOCK_MONOTONIC, &prog.start);
     prog.last = prog.start;
     if (c->ninputs == 0) {
-        rc = pool ? run_input_pool(pool, STDIN_FILENO, "-", &prog, st)
-                  : run_input(s, STDIN_FILENO, "-", buf, &prog, st);
+        rc = pool ? run_input_pool(pool, STDIN_FILENO, "-", &prog, st, &rl)
+                  : run_input(s, STDIN_FILENO, "-", buf, &prog, st, &rl);
     }
     for (i = 0; i < c->ninputs && rc == 0 && !stop_requested; i++) {
         const char *name = c->inputs[i];
@@ -661,8 +745,8 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t *rs)
             input_failed = 1;
             continue;
         }
-        rc = pool ? run_input_pool(pool, fd, name, &prog, st)
-                  : run_input(s, fd, name, buf, &prog, st);
+        rc = pool ? run_input_pool(pool, fd, name, &prog, st, &rl)
+                  : run_input(s, fd, name, buf, &prog, st, &rl);
         if (fd != STDIN_FILENO) {
             close(fd);
         }
@@ -693,10 +777,10 @@ done:
         const scrub_counts_t *cnt = scrub_stats_counts(st);
         if (prog.on) {
             progress_update(&prog, st, prog.bytes, 1);
-            summary_table(st, rs);
+            summary_table(st, *rsp);
         }
         if (c->stats) {
-            char *json = scrub_stats_json(st, rs);
+            char *json = scrub_stats_json(st, *rsp);
             if (json != NULL) {
                 fprintf(stderr, "%s\n", json);
                 free(json);
@@ -771,7 +855,11 @@ int main(int argc, char **argv)
         rc = do_test_rules(rs);
     }
     else {
-        rc = run_filter(&c, rs);
+        struct sigaction hup;
+        memset(&hup, 0, sizeof(hup));
+        hup.sa_handler = on_hup;
+        sigaction(SIGHUP, &hup, NULL);
+        rc = run_filter(&c, &rs, cfg, &lo);
     }
     scrub_ruleset_unref(rs);
     free(c.kafka.props);

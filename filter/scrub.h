@@ -236,8 +236,11 @@ typedef struct scrub_stats scrub_stats_t;
 /* A zeroed stats block sized for rs. NULL on ENOMEM. */
 scrub_stats_t *scrub_stats_new(const scrub_ruleset_t *rs);
 void scrub_stats_destroy(scrub_stats_t *st);
-/* Add src into dst (same rule set). */
+/* Add src into dst; per-rule counts match by rule id when the sets differ. */
 void scrub_stats_merge(scrub_stats_t *dst, const scrub_stats_t *src);
+/* Re-index per-rule counts for a new rule set (hot reload), by rule id; counts of
+ * rules that are gone are dropped. 0 or SCRUB_ENOMEM (then unchanged). */
+int scrub_stats_rebind(scrub_stats_t *st, const scrub_ruleset_t *rs);
 const scrub_counts_t *scrub_stats_counts(const scrub_stats_t *st);
 /* Findings per rule index. */
 uint64_t scrub_stats_rule_findings(const scrub_stats_t *st, size_t rule);
@@ -246,7 +249,9 @@ void scrub_stats_add(scrub_stats_t *st, const scrub_result_t *res, size_t in_len
 /* Count records forwarded unchanged in bulk (no scan result). */
 void scrub_stats_add_clean(scrub_stats_t *st, uint64_t records, uint64_t bytes);
 /* JSON summary {"records_in":...,"rules":{"id":n,...}} into a malloc'ed,
- * NUL-terminated string owned by the caller; NULL on ENOMEM. */
+ * NUL-terminated string owned by the caller; NULL on ENOMEM. Rule ids come
+ * from the rule set the counters are bound to (rs is ignored; kept for
+ * compatibility). */
 char *scrub_stats_json(const scrub_stats_t *st, const scrub_ruleset_t *rs);
 
 /* ---- streams: framing + routing ----------------------------------------- */
@@ -257,6 +262,8 @@ typedef struct scrub_origin {
     uint64_t record;       /* 1-based record number within the input */
     uint64_t offset;       /* byte offset of the record within the input */
     int part;              /* SCRUB_PART_*: oversized records reach the quarantine in pieces */
+    const scrub_ruleset_t *rs; /* the rule set that scanned the record: finding rule
+                              indexes refer to it (it can change with a hot reload) */
 } scrub_origin_t;
 
 #define SCRUB_PART_WHOLE 0   /* the call carries the whole record */
@@ -307,6 +314,10 @@ int scrub_stream_finish(scrub_stream_t *s);
  * i.e. after finish). */
 void scrub_stream_set_origin(scrub_stream_t *s, const char *origin_name);
 
+/* Switch to another worker (hot reload: a new rule set) between feeds; an
+ * unfinished line stays and is scanned by the new worker. w is borrowed. */
+void scrub_stream_set_worker(scrub_stream_t *s, scrub_worker_t *w);
+
 /* Records started so far in the current input (after set_origin: from 0). */
 uint64_t scrub_stream_records(const scrub_stream_t *s);
 
@@ -335,6 +346,8 @@ int scrub_pool_commit(scrub_pool_t *pl, size_t n);
 /* End of the current input: flush a final line and wait until all is written.
  * Returns 0 or the first sink error. */
 int scrub_pool_finish(scrub_pool_t *pl);
+/* Scan blocks submitted from now on with rs (hot reload). Takes a reference. */
+void scrub_pool_set_ruleset(scrub_pool_t *pl, scrub_ruleset_t *rs);
 /* Add the threads' counters to the caller's stats (after finish). */
 void scrub_pool_merge_stats(scrub_pool_t *pl);
 

@@ -44,6 +44,7 @@ typedef struct block {
     int final;               /* last block of an input: may end without newline */
     const char *origin;      /* input name (borrowed from the caller) */
     int new_input;           /* first block of a new input: numbering restarts */
+    scrub_ruleset_t *rs;     /* rule set for this block (referenced while queued) */
     /* oversized record pieces, handled by the writer */
     int piece;               /* 0 or SCRUB_PART_FIRST/MIDDLE/LAST for data[0, piece_len) */
     size_t piece_len;
@@ -218,11 +219,39 @@ static scrub_stream_t *new_recorder_stream(pthr_t *t)
     return scrub_stream_new(t->w, &rops, t->stats, "");
 }
 
+/* Hot reload: this thread moves to the block's rule set. Its counters so far go
+ * to the caller's stats under the lock. Returns 0 or SCRUB_ENOMEM. */
+static int switch_ruleset(pthr_t *t, scrub_ruleset_t *rs)
+{
+    scrub_worker_t *w = scrub_worker_new(rs);
+    scrub_stats_t *st = scrub_stats_new(rs);
+
+    if (w == NULL || st == NULL) {
+        scrub_worker_destroy(w);
+        scrub_stats_destroy(st);
+        return SCRUB_ENOMEM;
+    }
+    pthread_mutex_lock(&t->pool->mu);
+    scrub_stats_merge(t->pool->stats, t->stats);
+    pthread_mutex_unlock(&t->pool->mu);
+    scrub_stats_destroy(t->stats);
+    t->stats = st;
+    scrub_stream_destroy(t->s);
+    scrub_worker_destroy(t->w);
+    t->w = w;
+    t->s = new_recorder_stream(t);
+    return t->s ? 0 : SCRUB_ENOMEM;
+}
+
 static void process_block(pthr_t *t, block_t *b)
 {
     size_t start = b->piece ? b->piece_len : 0;
     int rc;
 
+    if (b->rs != NULL && b->rs != scrub_worker_ruleset(t->w) && switch_ruleset(t, b->rs) != 0) {
+        b->err = SCRUB_ENOMEM;
+        return;
+    }
     t->cur = b;
     scrub_stream_set_origin(t->s, "");
     rc = scrub_stream_feed(t->s, b->data + start, b->work_len - start);
@@ -296,6 +325,7 @@ static int write_piece(scrub_pool_t *pl, block_t *b)
         pl->over_len = 0;
     }
     o.name = b->origin;
+    o.rs = b->rs ? b->rs : pl->rs;
     o.record = pl->w_records + 1;
     o.offset = pl->w_offset - pl->over_len;
     o.part = b->piece;
@@ -399,6 +429,8 @@ static void *writer_main(void *arg)
         b->nf = 0;
         b->err = 0;
         b->records = 0;
+        scrub_ruleset_unref(b->rs);
+        b->rs = NULL;
         scrub_buf_reset(&b->copy);
         pthread_mutex_lock(&pl->mu);
         b->state = B_FREE;
@@ -438,6 +470,7 @@ static block_t *take_free(scrub_pool_t *pl)
 static void submit(scrub_pool_t *pl, block_t *b)
 {
     b->seq = pl->next_seq++;
+    b->rs = scrub_ruleset_ref(pl->rs);
     b->new_input = pl->new_input;
     pl->new_input = 0;
     b->state = b->work_len > (b->piece ? b->piece_len : 0) || b->final ? B_QUEUED : B_DONE;
@@ -575,6 +608,16 @@ void scrub_pool_set_origin(scrub_pool_t *pl, const char *name)
     pthread_mutex_unlock(&pl->mu);
 }
 
+void scrub_pool_set_ruleset(scrub_pool_t *pl, scrub_ruleset_t *rs)
+{
+    pthread_mutex_lock(&pl->mu);
+    scrub_ruleset_ref(rs);
+    scrub_ruleset_unref(pl->rs);
+    pl->rs = rs;
+    (void)scrub_stats_rebind(pl->stats, rs); /* on ENOMEM counts stay matched by id */
+    pthread_mutex_unlock(&pl->mu);
+}
+
 void scrub_pool_merge_stats(scrub_pool_t *pl)
 {
     unsigned i;
@@ -582,7 +625,7 @@ void scrub_pool_merge_stats(scrub_pool_t *pl)
     for (i = 0; i < pl->nthreads; i++) {
         scrub_stats_merge(pl->stats, pl->thr[i].stats);
         scrub_stats_destroy(pl->thr[i].stats);
-        pl->thr[i].stats = scrub_stats_new(pl->rs);
+        pl->thr[i].stats = scrub_stats_new(scrub_worker_ruleset(pl->thr[i].w));
     }
     scrub_stats_merge(pl->stats, pl->wstats);
     scrub_stats_destroy(pl->wstats);
@@ -668,6 +711,7 @@ void scrub_pool_destroy(scrub_pool_t *pl)
         pthread_join(pl->writer, NULL);
     }
     for (i = 0; pl->blocks != NULL && i < pl->nblocks; i++) {
+        scrub_ruleset_unref(pl->blocks[i].rs);
         free(pl->blocks[i].data);
         free(pl->blocks[i].segs);
         free(pl->blocks[i].f);

@@ -8,10 +8,46 @@
 
 struct scrub_stats {
     scrub_counts_t c;       /* totals */
+    scrub_ruleset_t *rs;    /* referenced: the rule set per_rule is indexed by */
     size_t nrules;          /* length of per_rule */
     uint64_t *per_rule;     /* findings per rule index */
     uint64_t fail[8];       /* failed-closed records per scrub_failure_t */
+    char **gone_id;         /* rules dropped by a hot reload: their ids (owned) */
+    uint64_t *gone_n;       /* and their counts */
+    size_t ngone;
 };
+
+/* Keep the count of a rule that a reload removed, so totals still add up. */
+static int keep_gone(scrub_stats_t *st, const char *id, uint64_t n)
+{
+    size_t i, len = strlen(id);
+    char **ni;
+    uint64_t *nn;
+
+    for (i = 0; i < st->ngone; i++) {
+        if (strcmp(st->gone_id[i], id) == 0) {
+            st->gone_n[i] += n;
+            return 0;
+        }
+    }
+    ni = realloc(st->gone_id, (st->ngone + 1) * sizeof(*ni));
+    if (ni == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    st->gone_id = ni;
+    nn = realloc(st->gone_n, (st->ngone + 1) * sizeof(*nn));
+    if (nn == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    st->gone_n = nn;
+    st->gone_id[st->ngone] = malloc(len + 1);
+    if (st->gone_id[st->ngone] == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    memcpy(st->gone_id[st->ngone], id, len + 1);
+    st->gone_n[st->ngone++] = n;
+    return 0;
+}
 
 scrub_stats_t *scrub_stats_new(const scrub_ruleset_t *rs)
 {
@@ -26,7 +62,56 @@ scrub_stats_t *scrub_stats_new(const scrub_ruleset_t *rs)
         free(st);
         return NULL;
     }
+    /* Counters outlive hot reloads: they keep their own rule set for the ids. */
+    st->rs = scrub_ruleset_ref((scrub_ruleset_t *)rs);
     return st;
+}
+
+/* Index of rule `id` in st's rule set, or -1. */
+static long find_rule(const scrub_stats_t *st, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < st->nrules; i++) {
+        if (strcmp(scrub_ruleset_rule_id(st->rs, i), id) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+int scrub_stats_rebind(scrub_stats_t *st, const scrub_ruleset_t *rs)
+{
+    size_t n = scrub_ruleset_count(rs), i;
+    uint64_t *pr;
+
+    if (rs == st->rs) {
+        return 0;
+    }
+    pr = calloc(n + 1, sizeof(*pr));
+    if (pr == NULL) {
+        return SCRUB_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        long k = find_rule(st, scrub_ruleset_rule_id(rs, i));
+        pr[i] = k >= 0 ? st->per_rule[k] : 0;
+    }
+    for (i = 0; i < st->nrules; i++) {
+        const char *id = scrub_ruleset_rule_id(st->rs, i);
+        size_t k;
+        for (k = 0; k < n && strcmp(scrub_ruleset_rule_id(rs, k), id) != 0; k++) {
+        }
+        if (k == n && st->per_rule[i] > 0 && keep_gone(st, id, st->per_rule[i]) != 0) {
+            free(pr);
+            return SCRUB_ENOMEM;
+        }
+    }
+    free(st->per_rule);
+    st->per_rule = pr;
+    st->nrules = n;
+    scrub_ruleset_unref(st->rs);
+    st->rs = scrub_ruleset_ref((scrub_ruleset_t *)rs);
+    return 0;
 }
 
 void scrub_stats_destroy(scrub_stats_t *st)
@@ -34,7 +119,13 @@ void scrub_stats_destroy(scrub_stats_t *st)
     if (st == NULL) {
         return;
     }
+    scrub_ruleset_unref(st->rs);
     free(st->per_rule);
+    while (st->ngone > 0) {
+        free(st->gone_id[--st->ngone]);
+    }
+    free(st->gone_id);
+    free(st->gone_n);
     free(st);
 }
 
@@ -47,11 +138,29 @@ void scrub_stats_merge(scrub_stats_t *dst, const scrub_stats_t *src)
     for (i = 0; i < sizeof(dst->c) / sizeof(uint64_t); i++) {
         d[i] += s[i];
     }
-    for (i = 0; i < dst->nrules && i < src->nrules; i++) {
-        dst->per_rule[i] += src->per_rule[i];
+    for (i = 0; i < src->nrules; i++) {
+        if (src->per_rule[i] == 0) {
+            continue;
+        }
+        if (src->rs == dst->rs) {
+            dst->per_rule[i] += src->per_rule[i];
+        }
+        else {
+            /* counted under another rule set (hot reload): match by id */
+            long k = find_rule(dst, scrub_ruleset_rule_id(src->rs, i));
+            if (k >= 0) {
+                dst->per_rule[k] += src->per_rule[i];
+            }
+            else {
+                (void)keep_gone(dst, scrub_ruleset_rule_id(src->rs, i), src->per_rule[i]);
+            }
+        }
     }
     for (i = 0; i < 8; i++) {
         dst->fail[i] += src->fail[i];
+    }
+    for (i = 0; i < src->ngone; i++) {
+        (void)keep_gone(dst, src->gone_id[i], src->gone_n[i]);
     }
 }
 
@@ -117,13 +226,15 @@ void scrub_stats_add_clean(scrub_stats_t *st, uint64_t records, uint64_t bytes)
     st->c.bytes_out += bytes;
 }
 
-char *scrub_stats_json(const scrub_stats_t *st, const scrub_ruleset_t *rs)
+char *scrub_stats_json(const scrub_stats_t *st, const scrub_ruleset_t *rs_unused)
 {
+    const scrub_ruleset_t *rs = st->rs;
     scrub_buf_t b;
     size_t i;
     int first = 1;
     int rc;
 
+    (void)rs_unused;
     scrub_buf_init(&b, 0);
     rc = scrub_buf_printf(&b,
                           "{\"records_in\":%llu,\"clean\":%llu,\"redacted\":%llu,"
@@ -160,6 +271,11 @@ char *scrub_stats_json(const scrub_stats_t *st, const scrub_ruleset_t *rs)
         rc = scrub_buf_printf(&b, "%s\"%s\":%llu", first ? "" : ",",
                               scrub_ruleset_rule_id(rs, i),
                               (unsigned long long)st->per_rule[i]);
+        first = 0;
+    }
+    for (i = 0; rc == 0 && i < st->ngone; i++) {
+        rc = scrub_buf_printf(&b, "%s\"%s\":%llu", first ? "" : ",", st->gone_id[i],
+                              (unsigned long long)st->gone_n[i]);
         first = 0;
     }
     if (rc == 0) {

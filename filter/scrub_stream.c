@@ -77,6 +77,15 @@ void scrub_stream_destroy(scrub_stream_t *s)
     free(s);
 }
 
+void scrub_stream_set_worker(scrub_stream_t *s, scrub_worker_t *w)
+{
+    s->w = w;
+    s->rs = scrub_worker_ruleset(w);
+    s->max_record = scrub_ruleset_max_record(s->rs);
+    s->carry.max = s->max_record + 2 > s->carry.len ? s->max_record + 2 : s->carry.len;
+    s->json_marker = s->rs->format == SCRUB_FMT_JSON || s->rs->format == SCRUB_FMT_AUTO;
+}
+
 uint64_t scrub_stream_records(const scrub_stream_t *s)
 {
     return s->recno;
@@ -294,6 +303,7 @@ static int oversize_piece(scrub_stream_t *s, int part, const uint8_t *p, size_t 
     o.record = s->recno;
     o.offset = s->offset - s->overflow_len;
     o.part = part;
+    o.rs = s->rs;
     s->overflow_len += n;
     s->offset += n;
     if (part == SCRUB_PART_LAST) {
@@ -375,6 +385,7 @@ static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
     o.record = s->recno;
     o.offset = s->offset;
     o.part = SCRUB_PART_WHOLE;
+    o.rs = s->rs;
     s->offset += len;
     st->counted = le;
     scrub_scan_with(s->w, rec, c, 1, &res);
