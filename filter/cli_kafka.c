@@ -109,6 +109,7 @@ typedef struct sidecar {
     uint64_t n_retry;          /* produce retries */
     uint64_t n_undelivered;    /* records given up (purged, permanent errors) */
     uint64_t n_aborts;         /* aborted transactions */
+    uint64_t n_rerouted;       /* records sent to quarantine after a produce error */
     cli_kafka_http_t *http;    /* /healthz + /metrics, or NULL */
     double next_publish;       /* when to rebuild the metrics page */
 } sidecar_t;
@@ -328,7 +329,8 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
 
     if (f->dest == KDEST_OUTPUT && sc->kc.on_error == CLI_KAFKA_ON_ERROR_QUARANTINE &&
         sc->kc.delivery == CLI_KAFKA_AT_LEAST_ONCE) {
-        logmsg(sc, 0, "%s [%d] offset %lld: cannot produce to %s (%s): quarantined",
+        logmsg(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: cannot produce to %s (%s): "
+               "quarantined (further records: -v)",
                f->part->topic, (int)f->part->partition, (long long)f->in->offset, topic,
                rd_kafka_err2str(err));
         f->dest = KDEST_QUARANTINE;
@@ -336,8 +338,8 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
         retry_push(sc, f);
         return;
     }
-    logmsg(sc, -1, "error: %s [%d] offset %lld: cannot produce to %s: %s; stopping without "
-           "committing it", f->part->topic, (int)f->part->partition, (long long)f->in->offset,
+    logmsg(sc, sc->n_undelivered ? 1 : -1, "error: %s [%d] offset %lld: cannot produce to %s: "
+           "%s; stopping without committing it (further records: -v)", f->part->topic, (int)f->part->partition, (long long)f->in->offset,
            topic, rd_kafka_err2str(err));
     sc->n_undelivered++;
     sc->stop_error = 1;
@@ -428,7 +430,8 @@ static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && f->dest == KDEST_OUTPUT) {
         /* Too large for the output: hold the original back (always, whatever on_error). */
-        logmsg(sc, 0, "%s [%d] offset %lld: too large for %s: quarantined", f->part->topic,
+        logmsg(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: too large for %s: "
+               "quarantined (further records: -v)", f->part->topic,
                (int)f->part->partition, (long long)f->in->offset, topic);
         f->dest = KDEST_QUARANTINE;
         f->reason = "too-large";
@@ -496,7 +499,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return;
     }
     if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
-        logmsg(sc, 0, "%s [%d] offset %lld: delivery failed (%s): the transaction will abort",
+        logmsg(sc, sc->txn_abort ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): the "
+               "transaction will abort",
                f->part->topic, (int)f->part->partition, (long long)f->in->offset,
                rd_kafka_err2str(m->err));
         sc->txn_abort = 1;
@@ -509,7 +513,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return;
     }
     if (retriable(m->err)) {
-        logmsg(sc, 0, "%s [%d] offset %lld: delivery failed (%s): retrying", f->part->topic,
+        logmsg(sc, sc->n_retry ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): retrying "
+               "(further records: -v)", f->part->topic,
                (int)f->part->partition, (long long)f->in->offset, rd_kafka_err2str(m->err));
         sc->n_retry++;
         retry_push(sc, f);
@@ -1019,6 +1024,8 @@ static void publish_metrics(sidecar_t *sc)
     mb_counter(&b, "logscrub_records_dropped_total", "Records dropped by rules.", sc->n_drop);
     mb_counter(&b, "logscrub_records_undelivered_total",
                "Records given up (not committed; re-read after a restart).", sc->n_undelivered);
+    mb_counter(&b, "logscrub_records_rerouted_total",
+               "Records sent to quarantine because the output refused them.", sc->n_rerouted);
     mb_counter(&b, "logscrub_produce_retries_total", "Produce attempts repeated after an error.",
                sc->n_retry);
     mb_counter(&b, "logscrub_transactions_aborted_total", "Aborted transactions (exactly-once).",
@@ -1283,10 +1290,12 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
             free(json);
         }
     }
-    logmsg(&sc, 1, "in %llu, out %llu, quarantined %llu, dropped %llu, undelivered %llu",
-           (unsigned long long)sc.n_in, (unsigned long long)sc.n_out,
-           (unsigned long long)sc.n_quar, (unsigned long long)sc.n_drop,
-           (unsigned long long)sc.n_undelivered);
+    logmsg(&sc, (sc.n_undelivered || sc.n_rerouted || sc.n_retry) ? 0 : 1,
+           "in %llu, out %llu, quarantined %llu (%llu after produce errors), dropped %llu, "
+           "retried %llu, undelivered %llu", (unsigned long long)sc.n_in,
+           (unsigned long long)sc.n_out, (unsigned long long)sc.n_quar,
+           (unsigned long long)sc.n_rerouted, (unsigned long long)sc.n_drop,
+           (unsigned long long)sc.n_retry, (unsigned long long)sc.n_undelivered);
     rc = sc.fatal ? CLI_EXIT_IO
          : (sc.n_undelivered > 0 || sc.stop_error) ? CLI_EXIT_FOUND : CLI_EXIT_OK;
     sidecar_destroy(&sc);

@@ -350,6 +350,10 @@ static int conf_defaults(cli_kafka_conf_t *kc, rd_kafka_conf_t *conf, int consum
         if (rc == 0) {
             rc = set_default(conf, "auto.offset.reset", "earliest", errstr, errstr_size);
         }
+        if (rc == 0) {
+            /* A short interval keeps the replay after a crash small. */
+            rc = set_default(conf, "auto.commit.interval.ms", "1000", errstr, errstr_size);
+        }
         if (rc == 0 && kc->http) {
             rc = set_default(conf, "statistics.interval.ms", "1000", errstr, errstr_size);
         }

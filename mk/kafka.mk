@@ -42,3 +42,9 @@ else
 test-kafka bench-kafka:
 	@echo "$@: skipped (built without Kafka support: WITH_KAFKA=0)"
 endif
+
+# Objects compiled with the other WITH_KAFKA setting must be rebuilt.
+KAFKA_STAMP := $(BUILD)/.with_kafka_$(WITH_KAFKA)
+$(KAFKA_STAMP): | $(BUILD)
+	rm -f $(BUILD)/.with_kafka_* && touch $@
+$(CLI_OBJS): $(KAFKA_STAMP)

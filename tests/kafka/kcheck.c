@@ -11,6 +11,11 @@
  *     a logscrub-rules header on redacted records; quarantined records
  *     byte-identical; with -O, order per key in each partition. Duplicates are
  *     reported, and are a failure unless -d. Prints one summary line.
+ *     -R: records quarantined for other reasons (produce errors) are reported,
+ *     not failures.
+ *   kcheck -b BROKERS -o TOPIC -C GROUP
+ *     Checks that GROUP's committed offsets on TOPIC equal the high watermarks
+ *     (everything consumed was committed); prints the committed total.
  *   kcheck -b BROKERS -o OUT -W COUNT [-T SECONDS]
  *     Waits until the partitions of OUT hold COUNT records; prints the
  *     throughput from the first record to the COUNT-th (bench mode).
@@ -166,6 +171,51 @@ static void check_message(check_t *c, rd_kafka_message_t *m, int quar)
     }
 }
 
+/* Committed-offsets mode: GROUP's commits on topic against the high watermarks. */
+static int check_committed(const char *brokers, const char *topic, const char *group)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *parts;
+    char errstr[512];
+    int n, p, behind = 0;
+    long long total = 0, hwm_total = 0;
+
+    if (set(conf, "bootstrap.servers", brokers) || set(conf, "group.id", group)) {
+        return 2;
+    }
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        fprintf(stderr, "kcheck: %s\n", errstr);
+        return 2;
+    }
+    n = partition_count(rk, topic);
+    parts = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+    for (p = 0; p < n; p++) {
+        rd_kafka_topic_partition_list_add(parts, topic, p);
+    }
+    if (n <= 0 || rd_kafka_committed(rk, parts, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "kcheck: cannot read committed offsets of %s\n", group);
+        rd_kafka_destroy(rk);
+        return 2;
+    }
+    for (p = 0; p < n; p++) {
+        int64_t lo = 0, hi = 0;
+
+        rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000);
+        hwm_total += hi;
+        total += parts->elems[p].offset > 0 ? parts->elems[p].offset : 0;
+        if (parts->elems[p].offset != hi) {
+            behind++;
+        }
+    }
+    printf("kcheck: group %s committed %lld of %lld on %s (%d partition(s) behind)\n", group,
+           total, hwm_total, topic, behind);
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_destroy(rk);
+    return behind ? 1 : 0;
+}
+
 /* Bench mode: wait for COUNT records in OUT, print the rate. */
 static int wait_count(rd_kafka_t *rk, const char *topic, unsigned long long want, int timeout)
 {
@@ -208,7 +258,8 @@ static int wait_count(rd_kafka_t *rk, const char *topic, unsigned long long want
 
 int main(int argc, char **argv)
 {
-    const char *brokers = NULL, *out = NULL, *quar = NULL;
+    const char *brokers = NULL, *out = NULL, *quar = NULL, *group = NULL;
+    int allow_stray = 0;
     int read_committed = 0, allow_dups = 0, check_order = 0, timeout = 60, c, i, p;
     unsigned long long wait_for = 0, id;
     check_t chk;
@@ -223,7 +274,7 @@ int main(int argc, char **argv)
 
     memset(&chk, 0, sizeof(chk));
     chk.size = 200;
-    while ((c = getopt(argc, argv, "b:o:q:n:f:s:S:Q:rdOT:W:")) != -1) {
+    while ((c = getopt(argc, argv, "b:o:q:n:f:s:S:Q:rdOT:W:C:R")) != -1) {
         switch (c) {
         case 'b': brokers = optarg; break;
         case 'o': out = optarg; break;
@@ -238,8 +289,13 @@ int main(int argc, char **argv)
         case 'O': check_order = 1; break;
         case 'T': timeout = atoi(optarg); break;
         case 'W': wait_for = strtoull(optarg, NULL, 10); break;
+        case 'C': group = optarg; break;
+        case 'R': allow_stray = 1; break;
         default: return 2;
         }
+    }
+    if (brokers && out && group) {
+        return check_committed(brokers, out, group);
     }
     if (!brokers || !out || (!wait_for && !chk.count)) {
         fprintf(stderr, "usage: see the comment at the top of kcheck.c\n");
@@ -326,7 +382,7 @@ int main(int argc, char **argv)
         }
     }
     failed = chk.missing || chk.leaked || chk.marker || chk.badkey || chk.badhdr || chk.badts ||
-             chk.norules || chk.badquar || chk.strayquar || chk.order || chk.garbage ||
+             chk.norules || chk.badquar || (!allow_stray && chk.strayquar) || chk.order || chk.garbage ||
              (!allow_dups && chk.dups);
     printf("kcheck: consumed=%llu unique=%llu missing=%llu duplicates=%llu leaked=%llu "
            "marker=%llu badkey=%llu badheader=%llu badts=%llu norulesheader=%llu "
