@@ -11,6 +11,50 @@
 #define CLI_EXIT_USAGE 2    /* usage or configuration error */
 #define CLI_EXIT_IO 3       /* I/O or runtime error */
 
+#include <signal.h>
+
+/* Signal flags, set by main.c's handlers (the only global mutable state). */
+extern volatile sig_atomic_t cli_stop_requested;    /* SIGINT / SIGTERM */
+extern volatile sig_atomic_t cli_reload_requested;  /* SIGHUP */
+
+/* Follow mode options (tail -F), collected by main.c. */
+typedef struct cli_follow_opts {
+    char **paths;               /* files or glob patterns */
+    size_t npaths;
+    const char *state;          /* --state FILE: checkpoint file, or NULL */
+    const char *output;         /* -o FILE owned by logscrub (truncated back to the checkpoint
+                                   on restart), or NULL for stdout */
+    const char *quarantine;     /* quarantine file (CLI or config), or NULL */
+    const char *audit;          /* audit file (CLI or config), or NULL */
+    int fsync;                  /* --fsync: fsync outputs before each checkpoint */
+    unsigned flush_timeout_ms;  /* --flush-timeout MS: a partial last line is scanned after
+                                   this long without a newline (0 = wait for the newline) */
+    unsigned poll_ms;           /* --poll MS: how often files are checked (default 200) */
+    int verbose;                /* -v minus -q */
+    int stats;                  /* --stats */
+    int fail_on_find;           /* --fail-on-find */
+} cli_follow_opts_t;
+
+/* What a hot reload needs (main.c fills it). */
+typedef struct cli_reload_ctx {
+    const char *cfg;            /* config path */
+    scrub_load_opts_t lo;       /* load options */
+    unsigned ok;                /* reloads applied */
+    unsigned failed;            /* reloads refused (the old rules kept running) */
+} cli_reload_ctx_t;
+
+/* main.c: when SIGHUP arrived, load and compile the config again. Returns a new
+ * rule set (caller owns the reference) to swap in between records, or NULL when
+ * there was no request or the new config is invalid (message on stderr, old
+ * rules keep running, r->failed counts it). */
+scrub_ruleset_t *cli_reload_take(cli_reload_ctx_t *r);
+
+/* ---- cli_follow.c ----------------------------------------------------------- */
+
+/* Follow files until SIGINT/SIGTERM. *rs is the current rule set (replaced on
+ * reload; the caller unrefs whatever is there at the end). Returns CLI_EXIT_*. */
+int cli_follow_run(const cli_follow_opts_t *fo, scrub_ruleset_t **rs, cli_reload_ctx_t *reload);
+
 /* Kafka options collected by main.c from the command line (kcat style). */
 typedef struct cli_kafka_opts {
     const char *brokers;      /* -b host:port,...; or input.kafka.brokers */

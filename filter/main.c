@@ -23,8 +23,10 @@
 #define READ_SIZE (1024 * 1024)
 #define WRITE_BUF (256 * 1024)
 
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
+volatile sig_atomic_t cli_stop_requested;
+volatile sig_atomic_t cli_reload_requested;
+#define stop_requested cli_stop_requested
+#define reload_requested cli_reload_requested
 
 static void on_stop(int sig)
 {
@@ -36,6 +38,24 @@ static void on_hup(int sig)
 {
     (void)sig;
     reload_requested = 1;
+}
+
+scrub_ruleset_t *cli_reload_take(cli_reload_ctx_t *r)
+{
+    scrub_ruleset_t *nrs = NULL;
+    char err[1024];
+
+    if (!reload_requested || r == NULL) {
+        return NULL;
+    }
+    reload_requested = 0;
+    if (scrub_ruleset_load(r->cfg, &r->lo, &nrs, err, sizeof(err)) != 0) {
+        r->failed++;
+        fprintf(stderr, "logscrub: reload failed, keeping the previous rules: %s\n", err);
+        return NULL;
+    }
+    r->ok++;
+    return nrs;
 }
 
 /* ---- options -------------------------------------------------------------------- */
@@ -52,7 +72,12 @@ enum {
     OPT_HTTP,
     OPT_HASHKEY,
     OPT_FORMAT,
-    OPT_THREADS
+    OPT_THREADS,
+    OPT_FOLLOW,
+    OPT_STATE,
+    OPT_FSYNC,
+    OPT_FLUSH_TIMEOUT,
+    OPT_POLL
 };
 
 /* One table drives getopt_long and --help (after pcre2grep's optionlist). */
@@ -84,6 +109,14 @@ static const struct cli_option {
      "record format (default: the config's, else raw)"},
     {OPT_THREADS, "threads", required_argument, "N",
      "scanning threads (default: number of cores; 1 = no threads)"},
+    {OPT_FOLLOW, "follow", no_argument, NULL,
+     "follow the FILE/GLOB arguments like tail -F (rotation, new files)"},
+    {OPT_STATE, "state", required_argument, "FILE", "follow: checkpoint file (resume without "
+                                                    "loss after a restart)"},
+    {OPT_FSYNC, "fsync", no_argument, NULL, "follow: fsync outputs before each checkpoint"},
+    {OPT_FLUSH_TIMEOUT, "flush-timeout", required_argument, "MS",
+     "follow: scan a partial last line after MS without a newline"},
+    {OPT_POLL, "poll", required_argument, "MS", "follow: file check interval (default 200)"},
     {OPT_HASHKEY, "hash-key-env", required_argument, "VAR", "read the HMAC key from this "
                                                             "environment variable"},
     {'b', "brokers", required_argument, "HOSTS", "Kafka bootstrap brokers (sidecar mode)"},
@@ -108,6 +141,11 @@ typedef struct cli_conf {
     const char *hash_key_env;  /* --hash-key-env */
     const char *format;        /* --format */
     unsigned threads;          /* --threads, 0 = number of cores */
+    int follow;                /* --follow */
+    const char *state;         /* --state */
+    int fsync;                 /* --fsync */
+    unsigned flush_timeout_ms; /* --flush-timeout */
+    unsigned poll_ms;          /* --poll */
     int check, list, test, stats, fail_on_find;
     size_t max_record;         /* --max-record, 0 = config */
     int verbose;               /* -v minus -q */
@@ -256,6 +294,32 @@ static int parse_args(int argc, char **argv, cli_conf_t *c)
                 return -1;
             }
             c->threads = (unsigned)v;
+            break;
+        }
+        case OPT_FOLLOW:
+            c->follow = 1;
+            break;
+        case OPT_STATE:
+            c->state = optarg;
+            break;
+        case OPT_FSYNC:
+            c->fsync = 1;
+            break;
+        case OPT_FLUSH_TIMEOUT:
+        case OPT_POLL: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 3600000) {
+                fprintf(stderr, "logscrub: --%s: expected milliseconds\n",
+                        ch == OPT_POLL ? "poll" : "flush-timeout");
+                return -1;
+            }
+            if (ch == OPT_POLL) {
+                c->poll_ms = (unsigned)v;
+            }
+            else {
+                c->flush_timeout_ms = (unsigned)v;
+            }
             break;
         }
         case OPT_FORMAT:
@@ -457,17 +521,15 @@ static void summary_table(const scrub_stats_t *st, const scrub_ruleset_t *rs)
 
 /* ---- hot reload ------------------------------------------------------------------------------ */
 
-/* What a reload needs: where the config is and what the filter currently runs. */
+/* The pipe filter's view of a reload: what it currently runs. */
 typedef struct reloader {
-    const char *cfg;            /* config path */
-    scrub_load_opts_t lo;       /* load options (copied) */
+    cli_reload_ctx_t ctx;       /* config path, options, counters */
     scrub_ruleset_t **rs;       /* current rule set (the caller's reference) */
     scrub_worker_t **w;         /* serial path: current worker */
     scrub_stream_t *s;          /* serial path: the stream */
     scrub_pool_t *pool;         /* threaded path, or NULL */
     scrub_stats_t *st;          /* counters */
-    unsigned ok;                /* reloads applied */
-    unsigned failed;            /* reloads refused (old rules kept) */
+    int verbose;                /* -v count */
 } reloader_t;
 
 /*
@@ -477,16 +539,9 @@ typedef struct reloader {
  */
 static void maybe_reload(reloader_t *r)
 {
-    scrub_ruleset_t *nrs = NULL;
-    char err[1024];
+    scrub_ruleset_t *nrs = r ? cli_reload_take(&r->ctx) : NULL;
 
-    if (!reload_requested || r == NULL) {
-        return;
-    }
-    reload_requested = 0;
-    if (scrub_ruleset_load(r->cfg, &r->lo, &nrs, err, sizeof(err)) != 0) {
-        r->failed++;
-        fprintf(stderr, "logscrub: reload failed, keeping the previous rules: %s\n", err);
+    if (nrs == NULL) {
         return;
     }
     if (r->pool != NULL) {
@@ -495,7 +550,7 @@ static void maybe_reload(reloader_t *r)
     if (r->w != NULL && r->s != NULL) {
         scrub_worker_t *nw = scrub_worker_new(nrs);
         if (nw == NULL) {
-            r->failed++;
+            r->ctx.failed++;
             fprintf(stderr, "logscrub: reload failed, keeping the previous rules: out of memory\n");
             scrub_ruleset_unref(nrs);
             return;
@@ -509,9 +564,8 @@ static void maybe_reload(reloader_t *r)
     }
     scrub_ruleset_unref(*r->rs);
     *r->rs = nrs;
-    r->ok++;
-    if (r->lo.warn_ctx != NULL && ((const cli_conf_t *)r->lo.warn_ctx)->verbose > 0) {
-        fprintf(stderr, "logscrub: reloaded %s: %zu rules\n", r->cfg, scrub_ruleset_count(nrs));
+    if (r->verbose > 0) {
+        fprintf(stderr, "logscrub: reloaded %s: %zu rules\n", r->ctx.cfg, scrub_ruleset_count(nrs));
     }
 }
 
@@ -722,8 +776,9 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t **rsp, const char *cf
         goto done;
     }
     memset(&rl, 0, sizeof(rl));
-    rl.cfg = cfg;
-    rl.lo = *lo;
+    rl.ctx.cfg = cfg;
+    rl.ctx.lo = *lo;
+    rl.verbose = c->verbose;
     rl.rs = rsp;
     rl.w = &w;
     rl.s = s;
@@ -801,6 +856,38 @@ done:
     return exit_code;
 }
 
+/* --follow: hand over to cli_follow.c. */
+static int run_follow(const cli_conf_t *c, scrub_ruleset_t **rsp, const char *cfg,
+                      const scrub_load_opts_t *lo)
+{
+    cli_follow_opts_t fo;
+    cli_reload_ctx_t rl;
+    const char *q = scrub_ruleset_quarantine_path(*rsp);
+    const char *a = scrub_ruleset_audit_path(*rsp);
+
+    if (c->ninputs == 0) {
+        fprintf(stderr, "logscrub: --follow needs at least one FILE or GLOB\n");
+        return CLI_EXIT_USAGE;
+    }
+    memset(&fo, 0, sizeof(fo));
+    fo.paths = c->inputs;
+    fo.npaths = (size_t)c->ninputs;
+    fo.state = c->state;
+    fo.output = c->output;
+    fo.quarantine = c->quarantine ? c->quarantine : (q[0] ? q : NULL);
+    fo.audit = c->audit ? c->audit : (a[0] ? a : NULL);
+    fo.fsync = c->fsync;
+    fo.flush_timeout_ms = c->flush_timeout_ms;
+    fo.poll_ms = c->poll_ms ? c->poll_ms : 200;
+    fo.verbose = c->verbose;
+    fo.stats = c->stats;
+    fo.fail_on_find = c->fail_on_find;
+    memset(&rl, 0, sizeof(rl));
+    rl.cfg = cfg;
+    rl.lo = *lo;
+    return cli_follow_run(&fo, rsp, &rl);
+}
+
 int main(int argc, char **argv)
 {
     cli_conf_t c;
@@ -859,7 +946,7 @@ int main(int argc, char **argv)
         memset(&hup, 0, sizeof(hup));
         hup.sa_handler = on_hup;
         sigaction(SIGHUP, &hup, NULL);
-        rc = run_filter(&c, &rs, cfg, &lo);
+        rc = c.follow ? run_follow(&c, &rs, cfg, &lo) : run_filter(&c, &rs, cfg, &lo);
     }
     scrub_ruleset_unref(rs);
     free(c.kafka.props);
