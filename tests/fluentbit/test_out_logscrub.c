@@ -32,6 +32,15 @@
 
 #include <msgpack.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 #include "fbp_abi.h"
 
 /* ---- checks -------------------------------------------------------------------- */
@@ -401,9 +410,10 @@ static int flush_on_small_stack(void *rctx, const void *data, size_t len, char *
     uc_ret = -1;
     makecontext(&uc_flush, flush_trampoline, 0);
     swapcontext(&uc_main, &uc_flush);
-    for (i = 0; i < SMALL_STACK && stack[i] == 0xcd; i++) {
+    /* valgrind treats the abandoned stack as unreadable: no measurement there */
+    for (i = 0; !RUNNING_ON_VALGRIND && i < SMALL_STACK && stack[i] == 0xcd; i++) {
     }
-    *used = SMALL_STACK - i;
+    *used = RUNNING_ON_VALGRIND ? 1 : SMALL_STACK - i;
     free(stack);
     return uc_ret;
 }
