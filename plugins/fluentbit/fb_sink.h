@@ -1,4 +1,4 @@
-/* fb_sink: append-only output files (and stdout) for the plugin's clean, quarantine and audit lines. */
+/* fb_sink: append-only output files (and stdout) for clean, quarantine and audit lines. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #ifndef FB_SINK_H
 #define FB_SINK_H

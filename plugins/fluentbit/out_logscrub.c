@@ -8,7 +8,8 @@
  *
  *   chunk (msgpack) --fb_chunk--> records --scrub_worker_scan_field per value-->
  *       clean       JSON lines {"date":S.N,"tag":"t"[,"metadata":{..}],...body}
- *       quarantine  JSON lines {"date":..,"tag":..,"logscrub":{reason},"metadata":..,"record":{original body}}
+ *       quarantine  JSON lines {"date":..,"tag":..,"logscrub":{reason},"metadata":..,
+ *                               "record":{original body}}
  *       dropped     counted only
  *       audit       one JSON line per finding: rule id, action, origin, offsets, never the secret
  *
