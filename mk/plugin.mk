@@ -1,8 +1,9 @@
 # mk/plugin.mk: the Fluent Bit output plugin (build/out_logscrub.so), its tests and fuzz target.
 # SPDX-License-Identifier: Apache-2.0
 #
-# Targets: plugin (the .so), test-plugin (in TEST_TARGETS), fuzz-chunk (the
-# libFuzzer target, in FUZZ_TARGETS; needs clang).
+# Targets: plugin (the .so), test-plugin (in TEST_TARGETS; with
+# FLUENT_BIT=/path/to/fluent-bit it also runs a real Fluent Bit), fuzz-chunk
+# (the libFuzzer target, in FUZZ_TARGETS; needs clang), install-plugin.
 #
 # Link model (house-style rule 15, fluent-bit-proxy-abi.md section 7.2): the
 # fluent-bit executable exports its own msgpack-c, so msgpack-c is linked
@@ -61,6 +62,7 @@ $(PLUGIN_CHUNKRUN): tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_HD
 test-plugin: $(PLUGIN_SO) $(PLUGIN_TEST) $(PLUGIN_CHUNKRUN)
 	$(PLUGIN_CHUNKRUN) tests/fuzz/corpus/chunk/*
 	$(PLUGIN_TEST) $(PLUGIN_SO) tests/fluentbit $(wildcard patterns/default.yaml)
+	tests/fluentbit/smoke.sh $(PLUGIN_SO) tests/fluentbit
 
 # libFuzzer: make fuzz-chunk && build/fuzz_chunk -max_total_time=60 tests/fuzz/corpus/chunk
 FUZZ_CC ?= clang
