@@ -121,6 +121,14 @@ if [ ! -x "$LS" ]; then
     exit 2
 fi
 
+# A logscrub whose main() does not hand Kafka options to cli_kafka_run would
+# treat "--output kafka:TOPIC" as a file name: refuse to run the tests then.
+if ! "$LS" -c "$RULES" -X list </dev/null 2>/dev/null | grep -q bootstrap.servers; then
+    echo "FAIL: $LS does not run the Kafka front end (-X list prints no librdkafka properties)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
 # ---- bench ------------------------------------------------------------------
 if [ "${1:-}" = bench ]; then
     # 300k records of 200 bytes over 32 partitions stay under the mock's
