@@ -397,6 +397,54 @@ static int build_key_rules(scrub_ruleset_t *rs, char *errstr, size_t errstr_size
     return rc;
 }
 
+/*
+ * Base64-wrapped secrets: the base64 text of a marker word is fixed apart
+ * from its first and last characters, for each of the three alignments. Those
+ * fixed middles become keywords of the b64 trigger, so a record is decoded
+ * only when it may hold an encoded secret (scrub_scan.c, base64 view).
+ */
+static const char *const b64_markers[] = {"password", "passwd", "secret", "token", "Bearer",
+                                          "api_key", "apikey", "ghp_", "gho_", "github_pat_",
+                                          "AKIA", "ASIA", "xoxb-", "xoxp-", "sk_live_",
+                                          "glpat-", "PRIVATE KEY", "AIza", "eyJhbGci", NULL};
+
+static int add_b64_triggers(scrub_ruleset_t *rs)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t m, a;
+    int rc;
+
+    for (m = 0; b64_markers[m] != NULL; m++) {
+        const char *w = b64_markers[m];
+        size_t n = strlen(w);
+        for (a = 0; a < 3; a++) {
+            /* encode a zero bytes + w; keep the characters that depend on w only */
+            uint8_t in[64];
+            char out[96];
+            size_t len = a + n, i, k = 0, first, last;
+            memset(in, 0, sizeof(in));
+            memcpy(in + a, w, n);
+            for (i = 0; i < len; i += 3) {
+                uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+                out[k++] = tab[v >> 18];
+                out[k++] = tab[(v >> 12) & 63];
+                out[k++] = tab[(v >> 6) & 63];
+                out[k++] = tab[v & 63];
+            }
+            first = (8 * a + 5) / 6;          /* first char whose bits all come from w */
+            last = (8 * (a + n)) / 6;         /* one past the last such char */
+            if (last <= first + 3) {
+                continue;
+            }
+            rc = scrub_prefilter_add(rs->pf, out + first, last - first, rs->b64_bit);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
 static int build_prefilter(scrub_ruleset_t *rs)
 {
     size_t i, k;
@@ -414,7 +462,8 @@ static int build_prefilter(scrub_ruleset_t *rs)
     }
     rs->decode_bit = (uint32_t)rs->nrules;
     rs->key_bit = (uint32_t)rs->nrules + 1;
-    rs->nwords = (rs->nrules + 2 + 63) / 64;
+    rs->b64_bit = (uint32_t)rs->nrules + 2;
+    rs->nwords = (rs->nrules + 3 + 63) / 64;
     rs->always = calloc(rs->nwords, sizeof(*rs->always));
     if (rs->pf == NULL || rs->always == NULL) {
         return SCRUB_ENOMEM;
@@ -425,6 +474,10 @@ static int build_prefilter(scrub_ruleset_t *rs)
         if (rc != 0) {
             return rc;
         }
+    }
+    rc = add_b64_triggers(rs);
+    if (rc != 0) {
+        return rc;
     }
     for (i = 0; i < rs->nrules; i++) {
         scrub_rule_t *r = &rs->rules[i];

@@ -54,9 +54,10 @@ struct scrub_ruleset {
     scrub_rule_t *rules;            /* compiled rules (owned) */
     size_t nrules;
     size_t ntext;                   /* rules[0, ntext) are text rules; the rest are key rules */
-    size_t nwords;                  /* 64-bit words in a rule bitset (rules + 2 trigger bits) */
+    size_t nwords;                  /* 64-bit words in a rule bitset (rules + 3 trigger bits) */
     uint32_t decode_bit;            /* candidate bit: the record holds escapes to decode */
     uint32_t key_bit;               /* candidate bit: the record may hold a key-rule key */
+    uint32_t b64_bit;               /* candidate bit: base64 of a secret marker seen */
     scrub_format_t format;          /* record format */
     pcre2_code **key_exempt_re;     /* regex exemptions from key rules */
     size_t nkey_exempt_re;

@@ -45,6 +45,7 @@ struct scrub_worker {
     scrub_buf_t out;                /* rewritten record */
     scrub_buf_t val;                /* rewritten field value */
     scrub_buf_t lf;                 /* logfmt decoding scratch */
+    scrub_buf_t b64;                /* base64 view: decoded bytes */
     scrub_dmap_t dv[2];             /* decoded views (ping-pong) */
     level_t lv[JSON_NEST];          /* structured-record levels */
     int failed_rule;                /* rule that failed the current record, or -1 */
@@ -65,6 +66,7 @@ scrub_worker_t *scrub_worker_new(scrub_ruleset_t *rs)
     scrub_buf_init(&w->out, 0);
     scrub_buf_init(&w->val, 0);
     scrub_buf_init(&w->lf, 0);
+    scrub_buf_init(&w->b64, 0);
     scrub_dmap_init(&w->dv[0]);
     scrub_dmap_init(&w->dv[1]);
     w->md = pcre2_match_data_create(rs->max_ovector, NULL);
@@ -110,6 +112,7 @@ void scrub_worker_destroy(scrub_worker_t *w)
     scrub_buf_free(&w->out);
     scrub_buf_free(&w->val);
     scrub_buf_free(&w->lf);
+    scrub_buf_free(&w->b64);
     scrub_dmap_free(&w->dv[0]);
     scrub_dmap_free(&w->dv[1]);
     for (i = 0; i < JSON_NEST; i++) {
@@ -332,19 +335,28 @@ static int run_candidates(scrub_worker_t *w, const uint8_t *text, size_t len, in
     return 0;
 }
 
-/* Fill w->cand from the prefilter over text. Returns 1 when the text holds
- * escape introducers (a decoded view is worth scanning). */
+#define VIEW_DECODE 1   /* escape introducers: a decoded view is worth scanning */
+#define VIEW_B64 2      /* base64 of a secret marker: a base64 view is worth scanning */
+
+static int take_bit(uint64_t *bits, uint32_t b)
+{
+    int on = (int)((bits[b >> 6] >> (b & 63)) & 1);
+
+    bits[b >> 6] &= ~(1ULL << (b & 63));
+    return on;
+}
+
+/* Fill w->cand from the prefilter over text. Returns VIEW_* flags. */
 static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len)
 {
     const scrub_ruleset_t *rs = w->rs;
-    uint32_t d = rs->decode_bit;
-    int decode;
+    int views = 0;
 
     memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
     scrub_prefilter_collect(rs->pf, w->pf_scratch, text, len, w->cand);
-    decode = (w->cand[d >> 6] >> (d & 63)) & 1;
-    w->cand[d >> 6] &= ~(1ULL << (d & 63));
-    return decode;
+    views |= take_bit(w->cand, rs->decode_bit) ? VIEW_DECODE : 0;
+    views |= take_bit(w->cand, rs->b64_bit) ? VIEW_B64 : 0;
+    return views;
 }
 
 /*
@@ -395,14 +407,89 @@ static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec
     return rc;
 }
 
+#define B64_MIN 16                /* shortest run worth decoding */
+#define B64_MAX (64 * 1024)       /* longest run decoded; longer ones are left alone */
+#define B64_BUDGET (256 * 1024)   /* encoded bytes decoded per text at most */
+
+static int is_b64(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+/* Mostly printable text: a decoding that can hold a readable secret. */
+static int printable(const uint8_t *p, size_t n)
+{
+    size_t i, bad = 0;
+
+    for (i = 0; i < n; i++) {
+        bad += (p[i] < 0x20 && p[i] != '\n' && p[i] != '\r' && p[i] != '\t') || p[i] == 0x7f;
+    }
+    return n > 0 && bad * 20 <= n;
+}
+
+/*
+ * The base64 view: runs of base64 text are decoded (bounded) and the regex
+ * rules run on the decoding; a finding there redacts the whole encoded run.
+ */
+static int scan_b64(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
+{
+    size_t pos = 0, budget = B64_BUDGET;
+    int rc = 0;
+
+    while (pos < len && rc == 0) {
+        size_t s, e, i;
+        long dn;
+        while (pos < len && !is_b64(text[pos])) {
+            pos++;
+        }
+        s = pos;
+        while (pos < len && is_b64(text[pos])) {
+            pos++;
+        }
+        e = pos;
+        while (pos < len && pos - e < 2 && text[pos] == '=') {
+            pos++;
+        }
+        if (e - s < B64_MIN || e - s > B64_MAX || e - s > budget) {
+            continue;
+        }
+        budget -= e - s;
+        scrub_buf_reset(&w->b64);
+        if (scrub_buf_reserve(&w->b64, (e - s) * 3 / 4 + 3) != 0) {
+            return SCRUB_ENOMEM;
+        }
+        dn = scrub_base64_decode(text + s, pos - s, w->b64.data, w->b64.cap);
+        if (dn <= 0 || !printable(w->b64.data, (size_t)dn)) {
+            continue;
+        }
+        select_rules(w, w->b64.data, (size_t)dn);
+        w->df.n = 0;
+        rc = run_candidates(w, w->b64.data, (size_t)dn, 0, &w->df);
+        for (i = 0; rc == 0 && i < w->df.n; i++) {
+            size_t k;
+            for (k = 0; k < fv->n && !(fv->v[k].rule == w->df.v[i].rule && fv->v[k].start == s);
+                 k++) {
+            }
+            if (k == fv->n) {
+                rc = fvec_add(w, fv, w->df.v[i].rule, s, pos);
+            }
+        }
+    }
+    return rc;
+}
+
 /* Scan one text (a raw record or a field value): findings in its offsets go to fv. */
 static int scan_text(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
 {
-    int decode = select_rules(w, text, len);
+    int views = select_rules(w, text, len);
     int rc = run_candidates(w, text, len, 1, fv);
 
-    if (rc == 0 && decode) {
+    if (rc == 0 && (views & VIEW_DECODE)) {
         rc = scan_decoded(w, text, len, fv);
+    }
+    if (rc == 0 && (views & VIEW_B64)) {
+        rc = scan_b64(w, text, len, fv);
     }
     return rc;
 }
