@@ -33,7 +33,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns corpus reload demo install clean deps asan
+.PHONY: all test unit golden patterns corpus eval reload demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -88,7 +88,11 @@ corpus: $(BIN)
 reload: $(BIN)
 	tests/run-reload.sh ./$(BIN)
 
-test: all unit golden patterns corpus reload asan $(TEST_TARGETS)
+# Detection report: recall per family on tests/eval/labelled, false positives, corpus findings.
+eval: $(BIN)
+	tests/eval/run-eval.sh ./$(BIN)
+
+test: all unit golden patterns corpus eval reload asan $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 clean:

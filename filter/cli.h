@@ -68,6 +68,7 @@ typedef struct cli_kafka_opts {
     const char *quarantine;   /* --quarantine SPEC ("kafka:TOPIC" or a path), or NULL */
     const char *http;         /* --http ADDR:PORT for /healthz and /metrics, or NULL */
     int list_props;           /* -X list was given */
+    int exactly_once;         /* --exactly-once: transactions (also input.kafka.delivery) */
     int verbose;              /* -v count minus -q count */
     int stats;                /* --stats: JSON summary to stderr at exit */
 } cli_kafka_opts_t;

@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "cli_kafka.h"
+#include "scrub_buf.h"
 
 struct cli_kafka_sink {
     rd_kafka_t *rk;          /* producer */
     char *topic;             /* destination topic (owned) */
     uint64_t failed;         /* deliveries that failed for good */
+    scrub_buf_t partial;     /* a record whose newline has not arrived yet */
 };
 
 static void sink_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -88,18 +90,32 @@ static int sink_produce(cli_kafka_sink_t *k, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* The stream hands over whole records, sometimes in two calls (a rewritten
+ * record, then its newline): bytes before a newline wait in `partial`. */
 int cli_kafka_sink_write(cli_kafka_sink_t *k, const uint8_t *p, size_t n)
 {
     while (n > 0) {
         const uint8_t *nl = memchr(p, '\n', n);
-        size_t len = nl ? (size_t)(nl - p) : n;
+        size_t len;
+        int rc;
 
-        if (sink_produce(k, p, len) != 0) {
+        if (nl == NULL) {
+            return scrub_buf_append(&k->partial, p, n) == 0 ? 0 : SCRUB_EIO;
+        }
+        len = (size_t)(nl - p);
+        if (k->partial.len > 0) {
+            rc = scrub_buf_append(&k->partial, p, len);
+            rc = rc ? rc : sink_produce(k, k->partial.data, k->partial.len);
+            scrub_buf_reset(&k->partial);
+        }
+        else {
+            rc = sink_produce(k, p, len);
+        }
+        if (rc != 0) {
             return SCRUB_EIO;
         }
-        len += nl ? 1 : 0;
-        p += len;
-        n -= len;
+        p += len + 1;
+        n -= len + 1;
     }
     return 0;
 }
@@ -111,6 +127,10 @@ int cli_kafka_sink_close(cli_kafka_sink_t *k)
     if (!k) {
         return 0;
     }
+    if (k->partial.len > 0 && sink_produce(k, k->partial.data, k->partial.len) != 0) {
+        k->failed++; /* a final record without newline */
+    }
+    scrub_buf_free(&k->partial);
     /* message.timeout.ms bounds this: every message is delivered or fails. */
     while (rd_kafka_outq_len(k->rk) > 0) {
         rd_kafka_flush(k->rk, 1000);

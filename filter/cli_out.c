@@ -1,6 +1,7 @@
 /* cli_out: the CLI's sinks: buffered clean output, quarantine and audit files. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli_out.h"
+#include "cli.h"
 #include "scrub_buf.h"
 
 #include <errno.h>
@@ -279,6 +280,10 @@ static int on_quarantine(void *ctx, const scrub_origin_t *o, const scrub_result_
     scrub_buf_t b;
     int rc = 0;
 
+    if (s->kquar != NULL) {
+        /* a Kafka quarantine topic gets the original bytes (pieces for oversized records) */
+        return cli_kafka_sink_write(s->kquar, rec, len);
+    }
     scrub_buf_init(&b, 0);
     if (o->part == SCRUB_PART_WHOLE) {
         rc = envelope_head(s, &b, o, res);
@@ -362,6 +367,9 @@ static int on_clean(void *ctx, const uint8_t *p, size_t n)
 {
     cli_sinks_t *s = ctx;
 
+    if (s->kclean != NULL) {
+        return cli_kafka_sink_write(s->kclean, p, n);
+    }
     return cli_writer_write(s->clean, p, n);
 }
 

@@ -43,6 +43,8 @@ typedef struct cli_sinks {
     cli_writer_t audit;         /* audit file (fd -1 when unset) */
     int have_quarantine;        /* quarantine file open */
     int have_audit;             /* audit file open */
+    struct cli_kafka_sink *kclean; /* clean records to Kafka (-o kafka:TOPIC), or NULL */
+    struct cli_kafka_sink *kquar;  /* quarantined records to Kafka, or NULL */
     uint8_t b64_carry[3];       /* base64 leftovers between pieces of an oversized record */
     size_t b64_n;
 } cli_sinks_t;

@@ -77,7 +77,8 @@ enum {
     OPT_STATE,
     OPT_FSYNC,
     OPT_FLUSH_TIMEOUT,
-    OPT_POLL
+    OPT_POLL,
+    OPT_EXACTLY_ONCE
 };
 
 /* One table drives getopt_long and --help (after pcre2grep's optionlist). */
@@ -125,6 +126,8 @@ static const struct cli_option {
     {'X', NULL, required_argument, "KEY=VALUE", "librdkafka property (repeatable; -X list)"},
     {'F', NULL, required_argument, "FILE", "librdkafka properties file"},
     {OPT_HTTP, "http", required_argument, "ADDR:PORT", "serve /healthz and /metrics (sidecar)"},
+    {OPT_EXACTLY_ONCE, "exactly-once", no_argument, NULL,
+     "sidecar: transactional produce + offsets (default at-least-once)"},
     {'q', "quiet", no_argument, NULL, "fewer messages (warnings off)"},
     {'v', "verbose", no_argument, NULL, "more messages"},
     {'V', "version", no_argument, NULL, "print version and library versions"},
@@ -353,6 +356,9 @@ static int parse_args(int argc, char **argv, cli_conf_t *c)
             break;
         case OPT_HTTP:
             c->kafka.http = optarg;
+            break;
+        case OPT_EXACTLY_ONCE:
+            c->kafka.exactly_once = 1;
             break;
         case 'q':
             c->verbose--;
@@ -657,6 +663,22 @@ static int open_sinks(const cli_conf_t *c, const scrub_ruleset_t *rs, cli_sinks_
     char msg[PATH_MAX + 128];
     int fd;
 
+    if (c->output != NULL && strncmp(c->output, "kafka:", 6) == 0) {
+        sk->kclean = cli_kafka_sink_new(&c->kafka, rs, c->output + 6, msg, sizeof(msg));
+        if (sk->kclean == NULL) {
+            fprintf(stderr, "logscrub: output: %s\n", msg);
+            return -1;
+        }
+    }
+    if (strncmp(q, "kafka:", 6) == 0) {
+        sk->kquar = cli_kafka_sink_new(&c->kafka, rs, q + 6, msg, sizeof(msg));
+        if (sk->kquar == NULL) {
+            fprintf(stderr, "logscrub: quarantine: %s\n", msg);
+            return -1;
+        }
+        sk->have_quarantine = 1;
+        q = "";
+    }
     if (q[0] != '\0') {
         fd = cli_open_private(q, 0, msg, sizeof(msg));
         if (fd < 0 || cli_writer_init(&sk->quarantine, fd, 1, 64 * 1024) != 0) {
@@ -680,7 +702,18 @@ static int close_sinks(cli_sinks_t *sk)
 {
     int rc = 0, r;
 
-    if (sk->have_quarantine) {
+    if (sk->kclean != NULL && cli_kafka_sink_close(sk->kclean) != 0) {
+        fprintf(stderr, "logscrub: output: some records were not delivered to Kafka\n");
+        rc = SCRUB_EIO;
+    }
+    if (sk->kquar != NULL && cli_kafka_sink_close(sk->kquar) != 0) {
+        fprintf(stderr, "logscrub: quarantine: some records were not delivered to Kafka\n");
+        rc = SCRUB_EIO;
+    }
+    sk->kclean = NULL;
+    sk->kquar = NULL;
+
+    if (sk->have_quarantine && sk->quarantine.buf != NULL) {
         r = cli_writer_close(&sk->quarantine);
         if (r != 0) {
             fprintf(stderr, "logscrub: quarantine: write error: %s\n",
@@ -702,7 +735,10 @@ static int open_output(const cli_conf_t *c, cli_writer_t *out)
 {
     int fd = STDOUT_FILENO;
 
-    if (c->output != NULL && strcmp(c->output, "-") != 0) {
+    if (c->output != NULL && strncmp(c->output, "kafka:", 6) == 0) {
+        fd = -1; /* records go to Kafka (cli_sinks_t.kclean); nothing to open here */
+    }
+    else if (c->output != NULL && strcmp(c->output, "-") != 0) {
         fd = open(c->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
             fprintf(stderr, "logscrub: %s: %s\n", c->output, strerror(errno));
@@ -712,7 +748,7 @@ static int open_output(const cli_conf_t *c, cli_writer_t *out)
     else {
         raise_pipe_size(fd);
     }
-    if (cli_writer_init(out, fd, fd != STDOUT_FILENO, WRITE_BUF) != 0) {
+    if (cli_writer_init(out, fd, fd >= 0 && fd != STDOUT_FILENO, WRITE_BUF) != 0) {
         fprintf(stderr, "logscrub: out of memory\n");
         return -1;
     }
@@ -903,6 +939,9 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &c) != 0) {
         return CLI_EXIT_USAGE;
     }
+    if (c.kafka.list_props) {
+        return cli_kafka_run(&c.kafka, NULL); /* -X list: librdkafka's properties */
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;
     sigaction(SIGINT, &sa, NULL);
@@ -931,7 +970,15 @@ int main(int argc, char **argv)
     c.kafka.stats = c.stats;
     c.kafka.output = c.output;
     c.kafka.quarantine = c.quarantine;
-    if (c.check) {
+    if (c.kafka.group != NULL) {
+        /* kcat style: -G GROUP TOPIC... : the positional arguments are topics */
+        c.kafka.topics = (const char **)c.inputs;
+        c.kafka.ntopics = (size_t)c.ninputs;
+    }
+    if (!c.check && !c.list && !c.test && cli_kafka_wanted(&c.kafka, rs)) {
+        rc = cli_kafka_run(&c.kafka, rs);
+    }
+    else if (c.check) {
         printf("%s: %zu rules OK\n", cfg, scrub_ruleset_count(rs));
         rc = CLI_EXIT_OK;
     }
