@@ -79,6 +79,7 @@ patterns: $(BIN)
 	  case $$p in patterns/default.yaml) cfg=$$p ;; *) cfg=$(BUILD)/pack-$$(basename $$p); printf 'include: [%s]\n' "$$(pwd)/$$p" > $$cfg ;; esac; \
 	  printf '%-32s ' "$$p"; ./$(BIN) -q --test-rules -c $$cfg | tail -1 || exit 1; \
 	done
+	BIN=./$(BIN) tests/readme-rules.sh --check
 
 # The real-log corpus in ../shared (skipped when absent): zero findings, byte-identical, JSON intact.
 corpus: $(BIN)
