@@ -418,5 +418,33 @@ if wanted 6; then
     stop_mock
 fi
 
+# 7: the pipe filter with a Kafka output (stdin/file in -> Kafka out), threaded.
+if wanted 7; then
+    start_mock p7:2 q7:1
+    awk 'BEGIN { for (i = 1; i <= 3000; i++) {
+        if (i % 10 == 0) printf "line %d token=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\n", i;
+        else if (i % 100 == 1) printf "line %d QUARANTINE-ME-%d\n", i, i;
+        else printf "line %d plain\n", i } }' >"$TMP/p7.in"
+    "$LS" -c "$RULES" -b "$BR" --threads 2 --output kafka:p7 --quarantine kafka:q7 "$TMP/p7.in" \
+        >"$TMP/p7.log" 2>&1
+    rc=$?
+    if command -v kcat >/dev/null 2>&1; then
+        kcat -b "$BR" -C -t p7 -e -q -f '%s\n' >"$TMP/p7.out" 2>/dev/null
+        kcat -b "$BR" -C -t q7 -e -q -f '%s\n' >"$TMP/q7.out" 2>/dev/null
+        n=$(wc -l <"$TMP/p7.out")
+        q=$(wc -l <"$TMP/q7.out")
+        leaked=$(grep -c 'ghp_Ky9Pf' "$TMP/p7.out")
+        note "exit $rc; output $n, quarantine $q, leaked $leaked"
+        if [ "$rc" = 0 ] && [ "$n" = 2970 ] && [ "$q" = 30 ] && [ "$leaked" = 0 ]; then
+            pass "7 pipe filter to Kafka: every record in output or quarantine, no secret leaked"
+        else
+            fail "7 pipe filter to Kafka"
+        fi
+    else
+        skip "7 pipe filter to Kafka (kcat not installed)"
+    fi
+    stop_mock
+fi
+
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ $FAIL -eq 0 ]
