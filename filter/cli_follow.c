@@ -434,8 +434,8 @@ static int scan_path(follower_t *fl, const char *path)
     return 0;
 }
 
-/* Expand every FILE/GLOB, pick up new files, notice rotated-away, deleted and truncated
- * ones. Returns 0 or a sink error (from flushing a truncated file's partial line). */
+/* Expand every FILE/GLOB, pick up new files, notice rotated-away and deleted ones.
+ * Returns 0 or SCRUB_ENOMEM. */
 static int scan(follower_t *fl)
 {
     size_t i, j;
@@ -466,7 +466,7 @@ static int scan(follower_t *fl)
     if (rc != 0) {
         return SCRUB_ENOMEM;
     }
-    for (i = 0; i < fl->nfiles && rc == 0; i++) {
+    for (i = 0; i < fl->nfiles; i++) {
         ffile_t *f = fl->files[i];
         if (!f->seen && !f->orphan) {
             f->orphan = 1;
@@ -476,7 +476,6 @@ static int scan(follower_t *fl)
                         f->path);
             }
         }
-        rc = check_truncated(fl, f);
     }
     fl->last_scan_ms = now_ms();
     return rc;
@@ -491,6 +490,10 @@ static int64_t read_file(follower_t *fl, ffile_t *f, uint64_t now)
     int64_t total = 0;
     int rc, moved = 0;
 
+    rc = check_truncated(fl, f);
+    if (rc != 0) {
+        return rc;
+    }
     for (;;) {
         const uint8_t *nl;
         ssize_t k;
@@ -512,6 +515,15 @@ static int64_t read_file(follower_t *fl, ffile_t *f, uint64_t now)
         }
         if (k == 0) {
             break;
+        }
+        /* Truncated and rewritten between the check and the read? Then these bytes are
+         * from the middle of the new content: drop them and start over at 0. */
+        if (f->fp_len > 0 && !head_matches(f->fd, f->fp_len, f->fp)) {
+            rc = restart_file(fl, f);
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
         }
         f->read_err = 0;
         rc = scrub_stream_feed(f->s, fl->buf, (size_t)k);
