@@ -142,6 +142,15 @@ int scrub_ruleset_test_examples(const scrub_ruleset_t *rs,
                                 void (*report)(void *ctx, const char *line),
                                 void *ctx, size_t *nchecked);
 
+/*
+ * Try every regex rule on generated hostile inputs (about 4 KB) with a small
+ * match limit and call warn(ctx, message) for each rule that hits it (it may
+ * backtrack catastrophically). Returns the number of such rules, or
+ * SCRUB_ENOMEM. Used by --check; takes about a millisecond per rule.
+ */
+int scrub_ruleset_lint(const scrub_ruleset_t *rs, void (*warn)(void *ctx, const char *msg),
+                       void *ctx);
+
 /* ---- workers: per-thread scanning state --------------------------------- */
 
 typedef struct scrub_worker scrub_worker_t;
