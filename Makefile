@@ -33,7 +33,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns corpus eval reload demo install clean deps asan
+.PHONY: all test unit golden patterns corpus eval reload perms demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -93,7 +93,11 @@ reload: $(BIN)
 eval: $(BIN)
 	tests/eval/run-eval.sh ./$(BIN)
 
-test: all unit golden patterns corpus eval reload asan $(TEST_TARGETS)
+# Quarantine/audit files: 0600 whatever the umask; symlinks and writable files refused.
+perms: $(BIN)
+	tests/run-perms.sh ./$(BIN)
+
+test: all unit golden patterns corpus eval reload perms asan $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 clean:
