@@ -9,8 +9,9 @@ WITH_VECTORSCAN ?= $(shell pkg-config --exists libhs 2>/dev/null && echo 1 || ec
 PKGS     := libpcre2-8 yaml-0.1 $(if $(filter 1,$(WITH_VECTORSCAN)),libhs)
 OPT      ?= -O2
 WERROR   ?= $(if $(CI),-Werror,)
+SAN      ?=
 CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pedantic -Wno-overlength-strings $(WERROR) \
+CFLAGS   += $(SAN) -std=c11 -D_GNU_SOURCE -Wall -Wextra -pedantic -Wno-overlength-strings $(WERROR) \
             -fPIC -Ifilter $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
             $(if $(filter 1,$(WITH_VECTORSCAN)),-DWITH_VECTORSCAN=1)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(if $(filter 1,$(WITH_VECTORSCAN)),-lstdc++ -lm)
@@ -59,10 +60,10 @@ unit: $(BUILD)/run-unit
 	$(BUILD)/run-unit
 
 # The same unit and golden tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
-	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub CFLAGS="$(ASAN_FLAGS)" \
-	    LDFLAGS="$(ASAN_FLAGS)" build-asan/logscrub build-asan/run-unit
+	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" SAN="$(ASAN_SAN)" \
+	    LDFLAGS="$(ASAN_SAN)" build-asan/logscrub build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 tests/run-golden.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 GOLDEN_EXTRA="--threads 1" tests/run-golden.sh build-asan/logscrub
