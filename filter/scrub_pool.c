@@ -134,6 +134,9 @@ static int keep_bytes(block_t *b, seg_t *sg, const uint8_t *p, size_t n)
 
 static int add_findings(block_t *b, const scrub_finding_t *f, size_t n)
 {
+    if (n == 0) {
+        return 0;
+    }
     if (b->nf + n > b->f_cap) {
         size_t ncap = (b->nf + n) * 2 + 16;
         scrub_finding_t *nf = realloc(b->f, ncap * sizeof(*nf));
