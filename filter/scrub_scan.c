@@ -730,9 +730,15 @@ static int on_logfmt_pair(void *ud, const scrub_logfmt_tok_t *t)
     size_t klen = t->key_end - t->key_start;
     int rc;
 
-    if (t->val == NULL) {
-        return 0; /* a bare key */
+    /* The key is text too: a secret written as a key is redacted in place. */
+    rc = scan_value(w, NULL, 0, NULL, 0, key, klen, t->key_start, t->key_end, &repl);
+    if (rc == 0 && repl != NULL) {
+        rc = splice(L, t->key_start, repl->data, repl->len, t->key_end, 0);
     }
+    if (rc != 0 || t->val == NULL) {
+        return rc; /* an error, or a bare key */
+    }
+    repl = NULL;
     rc = scan_value(w, key, klen, key, klen, t->val, t->val_len, t->val_start, t->val_end, &repl);
     if (rc == 0 && repl != NULL) {
         rc = splice(L, t->val_start, repl->data, repl->len, t->val_end, 0);

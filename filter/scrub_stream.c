@@ -30,6 +30,8 @@ struct scrub_stream {
     size_t max_record;            /* longest record scanned whole */
     scrub_buf_t carry;            /* unfinished line */
     int overflow;                 /* 1 while discarding an oversized record to quarantine */
+    uint8_t over_term[2];         /* line terminator seen at the end of its last piece */
+    size_t over_term_len;
     uint64_t overflow_len;        /* bytes of it so far */
     int dead;                     /* first sink error, sticky */
     scrub_buf_t marker;           /* scratch for marker lines */
@@ -238,8 +240,16 @@ static int emit_quarantine(scrub_stream_t *s, const scrub_origin_t *o,
 
     if (s->ops.quarantine == NULL) {
         size_t c = content_len(rec, len);
-        if (o->part == SCRUB_PART_WHOLE || o->part == SCRUB_PART_LAST) {
+        if (o->part == SCRUB_PART_WHOLE) {
             return emit_marker(s, res, rec + c, len - c);
+        }
+        /* pieces: the terminator may have come with an earlier piece */
+        if (len > 0) {
+            s->over_term_len = len - c;
+            memcpy(s->over_term, rec + c, len - c);
+        }
+        if (o->part == SCRUB_PART_LAST) {
+            return emit_marker(s, res, s->over_term, s->over_term_len);
         }
         return 0;
     }
@@ -301,6 +311,7 @@ static int oversize_piece(scrub_stream_t *s, int part, const uint8_t *p, size_t 
         s->recno++;
         s->overflow = 1;
         s->overflow_len = 0;
+        s->over_term_len = 0;
     }
     o.name = s->name;
     o.record = s->recno;
@@ -334,31 +345,17 @@ static int oversize_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t 
 /* Count the unscanned lines p[counted, upto) as clean records. They were
  * never framed one by one, so look for oversized lines only when the run is
  * long enough to hold one. */
-static int count_clean(scrub_stream_t *s, span_state_t *st, size_t upto)
+static void count_plain(scrub_stream_t *s, span_state_t *st, size_t upto)
 {
     const uint8_t *p = st->p;
-    uint64_t lines;
     size_t n = upto - st->counted;
-    int rc;
+    uint64_t lines;
 
-    if (n > s->max_record + 2) {
-        size_t pos = st->counted;
-        while (pos < upto) {
-            const uint8_t *nl = memchr(p + pos, '\n', upto - pos);
-            size_t end = nl ? (size_t)(nl - p) + 1 : upto;
-            if (content_len(p + pos, end - pos) > s->max_record) {
-                rc = count_clean(s, st, pos);
-                rc = rc ? rc : oversize_line(s, st, pos, end);
-                if (rc != 0) {
-                    return rc;
-                }
-            }
-            pos = end;
-        }
-        n = upto - st->counted;
+    if (n == 0) {
+        return;
     }
     lines = count_newlines(p + st->counted, n);
-    if (upto > st->counted && p[upto - 1] != '\n') {
+    if (p[upto - 1] != '\n') {
         lines++; /* a final record without newline */
     }
     s->recno += lines;
@@ -367,6 +364,32 @@ static int count_clean(scrub_stream_t *s, span_state_t *st, size_t upto)
         scrub_stats_add_clean(s->stats, lines, n);
     }
     st->counted = upto;
+}
+
+static int count_clean(scrub_stream_t *s, span_state_t *st, size_t upto)
+{
+    const uint8_t *p = st->p;
+    size_t pos;
+    int rc;
+
+    if (upto - st->counted <= s->max_record) {
+        count_plain(s, st, upto); /* too short to hold an oversized record */
+        return 0;
+    }
+    /* Long enough to hold one: look at every line's length. */
+    for (pos = st->counted; pos < upto;) {
+        const uint8_t *nl = memchr(p + pos, '\n', upto - pos);
+        size_t end = nl ? (size_t)(nl - p) + 1 : upto;
+        if (content_len(p + pos, end - pos) > s->max_record) {
+            count_plain(s, st, pos);
+            rc = oversize_line(s, st, pos, end);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        pos = end;
+    }
+    count_plain(s, st, upto);
     return 0;
 }
 
