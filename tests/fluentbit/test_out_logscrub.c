@@ -691,6 +691,13 @@ int main(int argc, char **argv)
     pack_eventtime(&pk, 0xFFFFFFFEu, 0);
     msgpack_pack_map(&pk, 0);
     msgpack_pack_map(&pk, 0);
+    /* array32 record and header arrays (what Fluent Bit 4.2.8's encoder writes) */
+    msgpack_sbuffer_write(&sb, "\xdd\x00\x00\x00\x02\xdd\x00\x00\x00\x02", 10);
+    pack_eventtime(&pk, 1700000005, 5);
+    pack_map_width(&sb, 0, 32);
+    pack_map_width(&sb, 1, 32);
+    pack_cstr(&pk, "log");
+    pack_cstr(&pk, "array32 Bearer array32_secret_42");
     /* non-empty metadata with a secret in it */
     msgpack_pack_array(&pk, 2);
     msgpack_pack_array(&pk, 2);
@@ -705,14 +712,16 @@ int main(int argc, char **argv)
     log_clear();
     CHECK_INT(p_flush(ra, sb.data, sb.size, tag_a), FBP_OK);
     CHECK_INT(last_counts(&cnt), 0);
-    CHECK_INT(cnt.in, 5);
-    CHECK_INT(cnt.clean, 5);
+    CHECK_INT(cnt.in, 6);
+    CHECK_INT(cnt.clean, 6);
     CHECK_INT(cnt.markers, 2);
     CHECK_INT(cnt.in, cnt.clean + cnt.quar + cnt.drop);
     s = slurp(path_in("a-clean.jsonl"), NULL);
     CHECK(s != NULL);
     if (s != NULL) {
-        CHECK_INT(count_lines(s), 5);
+        CHECK_INT(count_lines(s), 6);
+        CHECK(strstr(s, "{\"date\":1700000005.000000005,\"tag\":\"app.a\",\"log\":"
+                        "\"array32 Bearer [REDACTED:test-bearer]\"}\n") != NULL);
         CHECK(strstr(s, "abcdef0123456789") == NULL);
         CHECK(strstr(s, "tok_map16_secret_zz") == NULL);
         CHECK(strstr(s, "metadata_secret_123") == NULL);
@@ -821,7 +830,7 @@ int main(int argc, char **argv)
     CHECK_INT(cnt.in, cnt.clean + cnt.quar + cnt.drop);
     s = slurp(path_in("a-clean.jsonl"), NULL);
     if (s != NULL) {
-        CHECK_INT(count_lines(s), 7);
+        CHECK_INT(count_lines(s), 8);
         CHECK(strstr(s, "nested_secret_4567") == NULL);
         CHECK(strstr(s, "array_secret_8910") == NULL);
         CHECK(strstr(s, "deep_array_map_secret") == NULL);
