@@ -1,4 +1,4 @@
-/* fwriter: appends numbered log lines to a file, reopening it after rotation, for the follow tests. */
+/* fwriter: appends numbered log lines, reopening the file after rotation (follow tests). */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Usage: fwriter PATH PREFIX FIRST COUNT DELAY_US [REOPEN_EVERY]

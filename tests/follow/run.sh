@@ -131,9 +131,11 @@ check "t1b: exit 0 (rc $lrc)" '[ $lrc = 0 ]'
 d=$tmp/t2
 mkdir -p "$d"
 start "$d/err" --state "$d/state" -o "$d/out" --quarantine "$d/q" --stats "$d/app.log"
+wait_until 30 "[ -f $d/state ]"     # started (slow under sanitizers)
 "$wr" "$d/app.log" A 1 4000 200 25 &
 wpid=$!
 pids+=("$wpid")
+wait_until 10 "[ -s $d/out ]"        # following app.log before the first rotation
 for n in 1 2 3 4; do
     sleep 0.3
     mv "$d/app.log" "$d/app.log.$n"
@@ -158,9 +160,11 @@ check "t2: stats accounting" 'grep -q "\"records_in\":4000,\"clean\":3637,\"reda
 d=$tmp/t3
 mkdir -p "$d"
 start "$d/err" --state "$d/state" -o "$d/out" --quarantine "$d/q" "$d/app.log"
+wait_until 30 "[ -f $d/state ]"
 "$wr" "$d/app.log" C 1 4000 200 1000000 &
 wpid=$!
 pids+=("$wpid")
+wait_until 10 "[ -s $d/out ]"
 for n in 1 2 3 4; do
     sleep 0.3
     cp "$d/app.log" "$d/copy.$n"
@@ -191,6 +195,7 @@ d=$tmp/t4
 mkdir -p "$d"
 fargs=(--fsync --state "$d/state" -o "$d/out" --quarantine "$d/q" --audit "$d/audit" "$d/*.log*")
 start "$d/err" "${fargs[@]}"
+wait_until 30 "[ -f $d/state ]"
 "$wr" "$d/a.log" A 1 6000 400 25 &
 wa=$!
 "$wr" "$d/b.log" B 1 6000 400 25 &
