@@ -37,7 +37,9 @@ PLUGIN_LDFLAGS := -shared -Wl,--exclude-libs,ALL -Wl,-Bsymbolic -Wl,-z,defs -Wl,
 
 ALL_TARGETS  += $(PLUGIN_SO)
 TEST_TARGETS += test-plugin
-FUZZ_TARGETS += $(BUILD)/fuzz_chunk
+# next to the core's fuzz targets (mk/fuzz.mk) when that fragment is present
+FUZZ_CHUNK     := $(or $(FUZZ_BUILD),$(BUILD))/fuzz_chunk
+FUZZ_TARGETS += $(FUZZ_CHUNK)
 
 .PHONY: plugin test-plugin fuzz-chunk
 plugin: $(PLUGIN_SO)
@@ -64,14 +66,16 @@ test-plugin: $(PLUGIN_SO) $(PLUGIN_TEST) $(PLUGIN_CHUNKRUN)
 	$(PLUGIN_TEST) $(PLUGIN_SO) tests/fluentbit $(wildcard patterns/default.yaml)
 	tests/fluentbit/smoke.sh $(PLUGIN_SO) tests/fluentbit
 
-# libFuzzer: make fuzz-chunk && build/fuzz_chunk -max_total_time=60 tests/fuzz/corpus/chunk
+# libFuzzer: make fuzz-chunk && $(FUZZ_CHUNK) -max_total_time=60 <copy of tests/fuzz/corpus/chunk>
+# (or `make fuzz FUZZ_ONLY=chunk`, which runs it on a scratch copy of the corpus)
 FUZZ_CC ?= clang
-$(BUILD)/fuzz_chunk: tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_HDRS) | $(BUILD)
+$(FUZZ_CHUNK): tests/fuzz/fuzz_chunk.c $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_HDRS)
+	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	    -I$(PLUGIN_DIR) $(MSGPACK_CFLAGS) -o $@ tests/fuzz/fuzz_chunk.c \
+	    -fno-sanitize-recover=all -I$(PLUGIN_DIR) $(MSGPACK_CFLAGS) -o $@ tests/fuzz/fuzz_chunk.c \
 	    $(PLUGIN_DIR)/fb_chunk.c $(PLUGIN_MSGPACK)
 
-fuzz-chunk: $(BUILD)/fuzz_chunk
+fuzz-chunk: $(FUZZ_CHUNK)
 
 # Not wired into `make install` (the top Makefile owns it): run it separately.
 PLUGIN_LIBDIR ?= $(PREFIX)/lib/logscrub

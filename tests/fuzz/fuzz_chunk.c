@@ -3,7 +3,7 @@
 
 /*
  * Build: make fuzz-chunk   (clang -fsanitize=fuzzer,address,undefined; static msgpack-c)
- * Run:   build/fuzz_chunk -max_total_time=60 tests/fuzz/corpus/chunk
+ * Run:   make fuzz FUZZ_ONLY=chunk   (on a scratch copy of tests/fuzz/corpus/chunk)
  * Replay without libFuzzer (any compiler, part of make test-plugin):
  *        cc -DFUZZ_CHUNK_MAIN ... -o build/fuzz_chunk_run; build/fuzz_chunk_run FILE...
  *
