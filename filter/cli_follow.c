@@ -11,16 +11,18 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
 /*
- * How it works. Every poll interval the FILE/GLOB arguments are expanded
- * again and each match is stat'ed. A followed file is identified by
- * dev/inode plus a fingerprint of its first bytes (up to CLI_FP_MAX), never
- * by its path, so:
+ * How it works (file tracking lives in cli_follow_files.c, the checkpoint
+ * file format in cli_follow_state.c). Every poll interval the FILE/GLOB
+ * arguments are expanded again and each match is stat'ed. A followed file
+ * is identified by dev/inode plus a fingerprint of its first bytes (up to
+ * CLI_FP_MAX), never by its path, so:
  *
  *  - rename rotation: the path now names a new inode, which is followed from
  *    offset 0; the old inode keeps its fd and is read to EOF, and dropped
- *    once it has been idle for CLI_FOLLOW_DRAIN_MS (a writer that has not reopened yet
- *    may still append to it). If the glob also matches the rotated name
+ *    once it has been idle for CLI_FOLLOW_DRAIN_MS (a writer that has not
+ *    reopened yet may still append to it). If the glob also matches the rotated name
  *    (`app.log*`) the old file simply stays followed under its new name.
  *  - copytruncate: same inode, but smaller than the read offset or with a
  *    different head: reading restarts at 0. Lines written after the last read
@@ -271,20 +273,27 @@ static int open_outputs(cli_follower_t *fl)
     return 0;
 }
 
-static int close_outputs(cli_follower_t *fl)
+/* Close the sinks; quiet after a failure already reported. Returns 0 or -1. */
+static int close_outputs(cli_follower_t *fl, int quiet)
 {
     int rc = 0;
 
     if (fl->sk.have_quarantine && cli_writer_close(&fl->sk.quarantine) != 0) {
-        fprintf(stderr, "logscrub: quarantine: %s\n", strerror(fl->sk.quarantine.saved_errno));
+        if (!quiet) {
+            fprintf(stderr, "logscrub: quarantine: %s\n", strerror(fl->sk.quarantine.saved_errno));
+        }
         rc = -1;
     }
     if (fl->sk.have_audit && cli_writer_close(&fl->sk.audit) != 0) {
-        fprintf(stderr, "logscrub: audit: %s\n", strerror(fl->sk.audit.saved_errno));
+        if (!quiet) {
+            fprintf(stderr, "logscrub: audit: %s\n", strerror(fl->sk.audit.saved_errno));
+        }
         rc = -1;
     }
     if (fl->out.buf != NULL && cli_writer_close(&fl->out) != 0) {
-        fprintf(stderr, "logscrub: output: %s\n", strerror(fl->out.saved_errno));
+        if (!quiet) {
+            fprintf(stderr, "logscrub: output: %s\n", strerror(fl->out.saved_errno));
+        }
         rc = -1;
     }
     return rc;
@@ -344,7 +353,10 @@ static int setup(cli_follower_t *fl)
     int found = 0;
 
     fl->lock_fd = -1;
-    fl->drain_ms = fo->poll_ms * 10u > CLI_FOLLOW_DRAIN_MS ? fo->poll_ms * 10u : CLI_FOLLOW_DRAIN_MS;
+    fl->drain_ms = (uint64_t)fo->poll_ms * 10u;
+    if (fl->drain_ms < CLI_FOLLOW_DRAIN_MS) {
+        fl->drain_ms = CLI_FOLLOW_DRAIN_MS;
+    }
     fl->buf = malloc(CLI_FOLLOW_READ);
     fl->w = scrub_worker_new(*fl->rs);
     fl->stats = scrub_stats_new(*fl->rs);
@@ -474,7 +486,7 @@ int cli_follow_run(const cli_follow_opts_t *fo, scrub_ruleset_t **rs, cli_reload
     else if (loop(&fl) != 0) {
         exit_code = CLI_EXIT_IO;
     }
-    if (close_outputs(&fl) != 0) {
+    if (close_outputs(&fl, exit_code != CLI_EXIT_OK) != 0) {
         exit_code = CLI_EXIT_IO;
     }
     if (fl.stats != NULL) {

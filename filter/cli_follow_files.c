@@ -292,6 +292,15 @@ void cli_follow_note_own(cli_follower_t *fl, int fd)
     }
 }
 
+/* 1 when path still names f (a file reachable under two names keeps the first one, so
+ * the checkpoint does not change at every scan). */
+static int names_file(const char *path, const cli_ffile_t *f)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 && (uint64_t)sb.st_dev == f->dev && (uint64_t)sb.st_ino == f->ino;
+}
+
 /* One path found by the scan: mark its file seen, or start following it. */
 static int scan_path(cli_follower_t *fl, const char *path)
 {
@@ -309,7 +318,7 @@ static int scan_path(cli_follower_t *fl, const char *path)
         }
         f->seen = 1;
         f->orphan = 0;
-        if (strcmp(f->path, path) != 0) {
+        if (strcmp(f->path, path) != 0 && !names_file(f->path, f)) {
             char *p = strdup(path);
             if (p != NULL) {
                 free(f->path);

@@ -10,11 +10,11 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define CLI_FOLLOW_READ (1024 * 1024)         /* one pread */
-#define CLI_FOLLOW_ROUND (8 * 1024 * 1024)   /* per file and round, then others get a turn */
-#define CLI_FOLLOW_WBUF (256 * 1024)          /* clean output staging */
-#define CLI_FOLLOW_DRAIN_MS 2000               /* a rotated-away or deleted file stays open this long
-                                           after its last new byte (at least 10 polls) */
+#define CLI_FOLLOW_READ (1024 * 1024)      /* one pread */
+#define CLI_FOLLOW_ROUND (8 * 1024 * 1024) /* per file and round, then the others get a turn */
+#define CLI_FOLLOW_WBUF (256 * 1024)       /* clean output staging */
+#define CLI_FOLLOW_DRAIN_MS 2000           /* a rotated-away or deleted file stays open this
+                                              long after its last new byte (and >= 10 polls) */
 
 /* ---- types (shared by cli_follow.c and cli_follow_files.c) --------------------------------- */
 
