@@ -14,7 +14,7 @@ CFLAGS   ?= $(OPT) -g
 CFLAGS   += $(SAN) -std=c11 -D_GNU_SOURCE -Wall -Wextra -pedantic -Wno-overlength-strings $(WERROR) \
             -fPIC -Ifilter $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
             $(if $(filter 1,$(WITH_VECTORSCAN)),-DWITH_VECTORSCAN=1)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(if $(filter 1,$(WITH_VECTORSCAN)),-lstdc++ -lm)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(if $(filter 1,$(WITH_VECTORSCAN)),-lstdc++)
 BUILD    ?= build
 BIN      ?= logscrub
 .DEFAULT_GOAL := all

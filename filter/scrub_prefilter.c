@@ -255,13 +255,34 @@ static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const
 }
 
 typedef struct hs_lines_ctx {
+    const scrub_prefilter_t *pf; /* for keyword -> rule */
     const uint8_t *p;       /* buffer */
     size_t n;               /* its length */
     size_t skip;            /* hits before this offset are in a line already taken */
     scrub_span_t *spans;    /* output */
     size_t cap;
     size_t count;
+    uint64_t *bits;         /* per-span rule bits, or NULL */
+    size_t nwords;
+    const uint64_t *init;   /* preset bits, or NULL */
 } hs_lines_ctx_t;
+
+/* Point span i at its bit words and preset them. */
+static void span_bits(scrub_span_t *sp, size_t i, uint64_t *bits, size_t nwords,
+                      const uint64_t *init)
+{
+    if (bits == NULL) {
+        sp->bits = NULL;
+        return;
+    }
+    sp->bits = bits + i * nwords;
+    if (init != NULL) {
+        memcpy(sp->bits, init, nwords * sizeof(*bits));
+    }
+    else {
+        memset(sp->bits, 0, nwords * sizeof(*bits));
+    }
+}
 
 static int on_line(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                    void *ctx)
@@ -271,10 +292,13 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     const uint8_t *nl;
     size_t ls, le;
 
-    (void)id;
     (void)from;
     (void)flags;
     if (pos < c->skip) {
+        if (c->bits != NULL && c->count > 0) {
+            uint32_t r = c->pf->kw_rule[id];
+            c->spans[c->count - 1].bits[r >> 6] |= 1ULL << (r & 63);
+        }
         return 0;
     }
     if (c->count == c->cap) {
@@ -287,15 +311,21 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     le = nl ? (size_t)(nl - c->p) + 1 : c->n;
     c->spans[c->count].start = ls;
     c->spans[c->count].end = le;
+    span_bits(&c->spans[c->count], c->count, c->bits, c->nwords, c->init);
+    if (c->bits != NULL) {
+        uint32_t r = c->pf->kw_rule[id];
+        c->spans[c->count].bits[r >> 6] |= 1ULL << (r & 63);
+    }
     c->count++;
     c->skip = le;
     return 0;
 }
 
 static size_t hs_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
-                       size_t n, scrub_span_t *spans, size_t cap)
+                       size_t n, scrub_span_t *spans, size_t cap, uint64_t *bits, size_t nwords,
+                       const uint64_t *init)
 {
-    hs_lines_ctx_t c = {p, n, 0, spans, cap, 0};
+    hs_lines_ctx_t c = {pf, p, n, 0, spans, cap, 0, bits, nwords, init};
     hs_error_t e;
 
     if (n > (1u << 30)) {
@@ -619,7 +649,8 @@ size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
 }
 
 size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
-                             size_t n, scrub_span_t *spans, size_t cap)
+                             size_t n, scrub_span_t *spans, size_t cap, uint64_t *bits,
+                             size_t nwords, const uint64_t *init)
 {
     size_t pos = 0, count = 0;
 
@@ -628,7 +659,7 @@ size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc
     }
 #ifdef WITH_VECTORSCAN
     if (pf->hs != NULL && sc != NULL) {
-        return hs_lines(pf, sc, p, n, spans, cap);
+        return hs_lines(pf, sc, p, n, spans, cap, bits, nwords, init);
     }
 #endif
     while (pos < n) {
@@ -644,6 +675,11 @@ size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc
         spans[count].start = nl ? (size_t)(nl - p) + 1 : pos;
         nl = memchr(p + hit, '\n', n - hit);
         spans[count].end = nl ? (size_t)(nl - p) + 1 : n;
+        span_bits(&spans[count], count, bits, nwords, init);
+        if (bits != NULL) {
+            dfa_collect(pf, p + spans[count].start, spans[count].end - spans[count].start,
+                        spans[count].bits);
+        }
         pos = spans[count].end;
         count++;
     }

@@ -49,20 +49,29 @@ int scrub_prefilter_build(scrub_prefilter_t *pf);
 size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                             size_t from, size_t n);
 
-/* A line [start, end) of a buffer; end includes the newline when there is one. */
+/* A line [start, end) of a buffer; end includes the newline when there is one.
+ * bits: the rules whose keywords occur in the line (nwords words, owned by the
+ * caller's array), or NULL when the caller did not ask for them. */
 typedef struct scrub_span {
     size_t start;
     size_t end;
+    uint64_t *bits;
 } scrub_span_t;
 
 /*
  * Append to spans[] (capacity cap) the lines of p[0, n) that contain a
  * keyword, in order, each once. Lines end at '\n'. One pass over the whole
- * buffer. Returns the number of spans written, or (size_t)-1 when more than
- * cap lines hit (the caller then falls back to scrub_prefilter_find).
+ * buffer. When bits is not NULL (cap * nwords words), span i gets
+ * bits + i * nwords, filled with the rules selected by the line's keywords
+ * (OR-ed into whatever the caller preset there, see `init`), so the scan
+ * needs no second prefilter pass. init (nwords words, may be NULL) is copied
+ * into each span's bits first. Returns the number of spans written, or
+ * (size_t)-1 when more than cap lines hit (the caller then falls back to
+ * scrub_prefilter_find).
  */
 size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
-                             size_t n, scrub_span_t *spans, size_t cap);
+                             size_t n, scrub_span_t *spans, size_t cap, uint64_t *bits,
+                             size_t nwords, const uint64_t *init);
 
 /*
  * Set bit r in bits (an array of ceil(nrules/64) words, not cleared here) for

@@ -49,6 +49,7 @@ struct scrub_worker {
     scrub_dmap_t dv[2];             /* decoded views (ping-pong) */
     level_t lv[JSON_NEST];          /* structured-record levels */
     int failed_rule;                /* rule that failed the current record, or -1 */
+    const uint64_t *preset;         /* candidate bits of the record from the caller, or NULL */
     scrub_l4j_t *l4j;               /* log4shell evaluator scratch, created on first use */
     scrub_l4j_hit_t hits[L4J_MAX_HITS]; /* evaluator results */
 };
@@ -346,14 +347,21 @@ static int take_bit(uint64_t *bits, uint32_t b)
     return on;
 }
 
-/* Fill w->cand from the prefilter over text. Returns VIEW_* flags. */
+/* Fill w->cand from the prefilter over text (or from the caller's preset bits
+ * for the record itself, once). Returns VIEW_* flags. */
 static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len)
 {
     const scrub_ruleset_t *rs = w->rs;
     int views = 0;
 
-    memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
-    scrub_prefilter_collect(rs->pf, w->pf_scratch, text, len, w->cand);
+    if (w->preset != NULL) {
+        memcpy(w->cand, w->preset, rs->nwords * sizeof(*w->cand));
+        w->preset = NULL;
+    }
+    else {
+        memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
+        scrub_prefilter_collect(rs->pf, w->pf_scratch, text, len, w->cand);
+    }
     views |= take_bit(w->cand, rs->decode_bit) ? VIEW_DECODE : 0;
     views |= take_bit(w->cand, rs->b64_bit) ? VIEW_B64 : 0;
     return views;
@@ -806,6 +814,9 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
 
     *structured = 0;
     *fallback = 0;
+    if (fmt != SCRUB_FMT_RAW) {
+        w->preset = NULL; /* fields are selected one by one */
+    }
     if ((fmt == SCRUB_FMT_JSON || fmt == SCRUB_FMT_AUTO) && scrub_json_looks_like(rec, len)) {
         rc = scan_json(w, 0, rec, len, 0, &eo);
         if (rc != SCRUB_EJSON) {
@@ -814,6 +825,7 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
         }
         *fallback = 1; /* invalid JSON is scanned raw: never dropped, never unscanned */
         w->f.n = 0;
+        w->preset = NULL;
     }
     else if (fmt == SCRUB_FMT_LOGFMT || fmt == SCRUB_FMT_AUTO) {
         rc = scan_logfmt(w, rec, len);
@@ -829,14 +841,14 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
     return scan_text(w, rec, len, &w->f);
 }
 
-void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int collect,
+void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const uint64_t *bits,
                      scrub_result_t *res)
 {
     const scrub_ruleset_t *rs = w->rs;
     int structured = 0, fallback = 0;
     int rc;
 
-    (void)collect; /* the prefilter always runs on the record itself: it is cheap */
+    w->preset = bits;
     memset(res, 0, sizeof(res[0]));
     res->failed_rule = -1;
     res->in_len = len;
@@ -849,6 +861,7 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int coll
         return;
     }
     rc = scan_record(w, rec, len, &structured, &fallback);
+    w->preset = NULL;
     res->fallback = fallback;
     if (rc != 0) {
         scrub_scan_fail(w, res, failure_of(rc), w->failed_rule, rec, len);
@@ -906,7 +919,7 @@ scrub_pf_scratch_t *scrub_scan_pf_scratch(scrub_worker_t *w)
 
 void scrub_worker_scan(scrub_worker_t *w, const uint8_t *rec, size_t len, scrub_result_t *res)
 {
-    scrub_scan_with(w, rec, len, 1, res);
+    scrub_scan_with(w, rec, len, NULL, res);
 }
 
 void scrub_worker_scan_field(scrub_worker_t *w, const uint8_t *path, size_t path_len,

@@ -6,12 +6,12 @@
 #include "scrub_ruleset_int.h"
 
 /*
- * Scan rec with the worker. When collect is 1 the candidate rules are chosen
- * by running the prefilter over rec; when 0 the caller has already filled
- * the bitset returned by scrub_scan_candidates (the stream does, from its
- * whole-buffer prefilter pass). Never fails: problems fail closed in res.
+ * Scan rec with the worker. bits, when not NULL, are the candidate rules (and
+ * view triggers) of rec already found by a whole-buffer prefilter pass (the
+ * stream's); NULL runs the prefilter over rec. Never fails: problems fail
+ * closed in res.
  */
-void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, int collect,
+void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const uint64_t *bits,
                      scrub_result_t *res);
 
 /* The worker's candidate bitset (rs->nwords words), for callers of scrub_scan_with. */

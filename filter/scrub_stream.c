@@ -40,6 +40,8 @@ struct scrub_stream {
     int pem_rule;                 /* rule that saw a private key's BEGIN line, or -1 */
     unsigned pem_left;            /* body lines still accepted in the PEM state */
     scrub_span_t *spans;          /* candidate lines of the current buffer */
+    uint64_t *span_bits;          /* their candidate rules: spans_cap * nwords words */
+    size_t span_words;            /* nwords the array was sized for */
     size_t spans_cap;
 };
 
@@ -62,7 +64,11 @@ scrub_stream_t *scrub_stream_new(scrub_worker_t *w, const scrub_sink_ops_t *ops,
     s->pem_rule = -1;
     s->spans_cap = 4096;
     s->spans = malloc(s->spans_cap * sizeof(*s->spans));
-    if (s->spans == NULL) {
+    s->span_words = s->rs->nwords;
+    s->span_bits = malloc(s->spans_cap * s->span_words * sizeof(*s->span_bits));
+    if (s->spans == NULL || s->span_bits == NULL) {
+        free(s->spans);
+        free(s->span_bits);
         free(s);
         return NULL;
     }
@@ -79,11 +85,23 @@ void scrub_stream_destroy(scrub_stream_t *s)
     scrub_buf_free(&s->carry);
     scrub_buf_free(&s->marker);
     free(s->spans);
+    free(s->span_bits);
     free(s);
 }
 
 void scrub_stream_set_worker(scrub_stream_t *s, scrub_worker_t *w)
 {
+    const scrub_ruleset_t *nrs = scrub_worker_ruleset(w);
+
+    if (nrs->nwords > s->span_words) {
+        uint64_t *nb = realloc(s->span_bits, s->spans_cap * nrs->nwords * sizeof(*nb));
+        if (nb == NULL) {
+            s->dead = SCRUB_ENOMEM; /* fail loudly rather than scan with stale sizes */
+            return;
+        }
+        s->span_bits = nb;
+        s->span_words = nrs->nwords;
+    }
     s->w = w;
     s->rs = scrub_worker_ruleset(w);
     s->max_record = scrub_ruleset_max_record(s->rs);
@@ -526,8 +544,10 @@ static int pem_follow(scrub_stream_t *s, span_state_t *st, size_t n, size_t *pos
     return 0;
 }
 
-/* Scan the framed record [ls, le) and route it. */
-static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
+/* Scan the framed record [ls, le) and route it; bits: its candidate rules from
+ * the buffer pass, or NULL. */
+static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le,
+                     const uint64_t *bits)
 {
     const uint8_t *rec = st->p + ls;
     size_t len = le - ls;
@@ -547,7 +567,7 @@ static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le)
     o.rs = s->rs;
     s->offset += len;
     st->counted = le;
-    scrub_scan_with(s->w, rec, c, 1, &res);
+    scrub_scan_with(s->w, rec, c, bits, &res);
     if (s->stats != NULL) {
         scrub_stats_add(s->stats, &res, len);
     }
@@ -591,7 +611,7 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
         while (pos < n) {
             const uint8_t *nl = memchr(p + pos, '\n', n - pos);
             size_t le = nl ? (size_t)(nl - p) + 1 : n;
-            rc = scan_line(s, &st, pos, le);
+            rc = scan_line(s, &st, pos, le, NULL);
             if (rc == 0 && s->pem_left > 0) {
                 rc = pem_follow(s, &st, n, &le);
             }
@@ -608,7 +628,8 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
         return rc;
     }
     /* One prefilter pass over the whole buffer lists the lines worth scanning. */
-    k = scrub_prefilter_lines(pf, sc, p + pos, n - pos, s->spans, s->spans_cap);
+    k = scrub_prefilter_lines(pf, sc, p + pos, n - pos, s->spans, s->spans_cap, s->span_bits,
+                              s->rs->nwords, s->rs->always);
     for (i = 0; k != (size_t)-1 && i < k; i++) {
         s->spans[i].start += pos;
         s->spans[i].end += pos;
@@ -625,6 +646,7 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
             s->spans[k].start = nl ? (size_t)(nl - p) + 1 : pos;
             nl = memchr(p + hit, '\n', n - hit);
             s->spans[k].end = nl ? (size_t)(nl - p) + 1 : n;
+            s->spans[k].bits = NULL;
             pos = s->spans[k].end;
             k++;
         }
@@ -639,7 +661,7 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
             continue; /* taken by the PEM state */
         }
         rc = count_clean(s, &st, s->spans[i].start);
-        rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end);
+        rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end, s->spans[i].bits);
         if (rc == 0 && s->pem_left > 0) {
             size_t next = s->spans[i].end;
             rc = pem_follow(s, &st, n, &next);
