@@ -114,7 +114,7 @@ demo: deps
 
 # Installed binary finds its packs in $(PREFIX)/share/logscrub/patterns.
 $(BUILD)/main.o: CFLAGS += -DLOGSCRUB_PATTERNS_DIR='"$(PREFIX)/share/logscrub/patterns"'
-install: $(BIN)
+install: $(BIN) $(if $(filter %out_logscrub.so,$(ALL_TARGETS)),install-plugin)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/logscrub/patterns \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/logscrub
