@@ -34,7 +34,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns corpus eval reload perms demo install clean deps asan
+.PHONY: all test unit golden patterns corpus eval reload perms install-check demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -98,7 +98,11 @@ eval: $(BIN)
 perms: $(BIN)
 	tests/run-perms.sh ./$(BIN)
 
-test: all unit golden patterns corpus eval reload perms asan $(TEST_TARGETS)
+# make install into a scratch prefix; the installed binary must find its packs.
+install-check: $(BIN)
+	tests/run-install.sh
+
+test: all unit golden patterns corpus eval reload perms install-check asan $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 clean:
@@ -112,8 +116,14 @@ demo: deps
 	@rm -f $(BUILD)/quarantine.jsonl
 	@./$(BIN) --stats --quarantine $(BUILD)/quarantine.jsonl config/sample.log
 
-# Installed binary finds its packs in $(PREFIX)/share/logscrub/patterns.
+# Installed binary finds its packs in $(PREFIX)/share/logscrub/patterns; main.o is
+# rebuilt when PREFIX changes (the stamp file holds the last one).
 $(BUILD)/main.o: CFLAGS += -DLOGSCRUB_PATTERNS_DIR='"$(PREFIX)/share/logscrub/patterns"'
+$(BUILD)/main.o: $(BUILD)/prefix.stamp
+$(BUILD)/prefix.stamp: FORCE | $(BUILD)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+.PHONY: FORCE
+FORCE:
 install: $(BIN) $(if $(filter %out_logscrub.so,$(ALL_TARGETS)),install-plugin)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/logscrub/patterns \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
