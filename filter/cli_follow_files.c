@@ -396,23 +396,21 @@ int cli_follow_scan(cli_follower_t *fl)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-/* Read what is new in f and feed it. Returns bytes read (>= 0) or a negative sink error. */
-int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now)
+/* Read and feed everything available (at most CLI_FOLLOW_ROUND bytes, unless inside an
+ * oversized record). Adds to *total, sets *moved when the committed offset moved.
+ * Returns 0 or a sink error. */
+static int read_avail(cli_follower_t *fl, cli_ffile_t *f, size_t maxrec, int64_t *total,
+                      int *moved)
 {
-    size_t maxrec = scrub_ruleset_max_record(*fl->rs);
-    int64_t total = 0;
-    int rc, moved = 0;
+    int64_t got = 0;
+    int rc;
 
-    rc = check_truncated(fl, f);
-    if (rc != 0) {
-        return rc;
-    }
     for (;;) {
         const uint8_t *nl;
         ssize_t k;
         /* Never leave a file inside an oversized record: its pieces are going to the
          * shared quarantine file and must not interleave with another file's records. */
-        if (total >= CLI_FOLLOW_ROUND && f->off - f->committed <= maxrec) {
+        if (got >= CLI_FOLLOW_ROUND && f->off - f->committed <= maxrec) {
             break;
         }
         k = pread(f->fd, fl->buf, CLI_FOLLOW_READ, (off_t)f->off);
@@ -448,9 +446,42 @@ int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now)
         if (nl != NULL) {
             f->committed = f->off - (uint64_t)k + (uint64_t)(nl - fl->buf) + 1;
             fl->dirty = 1;
-            moved = 1;
+            *moved = 1;
         }
-        total += k;
+        got += k;
+    }
+    *total += got;
+    return 0;
+}
+
+static void nap_ms(unsigned ms)
+{
+    struct timespec ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    (void)nanosleep(&ts, NULL);
+}
+
+int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now)
+{
+    size_t maxrec = scrub_ruleset_max_record(*fl->rs);
+    int64_t total = 0;
+    uint64_t deadline = now + CLI_FOLLOW_OVERSIZE_WAIT_MS;
+    int rc, moved = 0;
+
+    rc = check_truncated(fl, f);
+    rc = rc ? rc : read_avail(fl, f, maxrec, &total, &moved);
+    /* Inside an oversized record at the end of the data: the writer is most likely still
+     * writing that line, so wait a little for its newline (this file only: the shared
+     * quarantine is in the middle of its record) before closing the record early. */
+    while (rc == 0 && f->off - f->committed > maxrec && !cli_stop_requested &&
+           cli_follow_now_ms() < deadline) {
+        nap_ms(10);
+        rc = read_avail(fl, f, maxrec, &total, &moved);
+    }
+    if (rc != 0) {
+        return rc;
     }
     if (total > 0) {
         f->last_data_ms = now;

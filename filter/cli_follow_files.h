@@ -10,11 +10,13 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define CLI_FOLLOW_READ (1024 * 1024)      /* one pread */
-#define CLI_FOLLOW_ROUND (8 * 1024 * 1024) /* per file and round, then the others get a turn */
-#define CLI_FOLLOW_WBUF (256 * 1024)       /* clean output staging */
-#define CLI_FOLLOW_DRAIN_MS 2000           /* a rotated-away or deleted file stays open this
-                                              long after its last new byte (and >= 10 polls) */
+#define CLI_FOLLOW_READ (1024 * 1024)       /* one pread */
+#define CLI_FOLLOW_ROUND (8 * 1024 * 1024)  /* per file and round, then the others get a turn */
+#define CLI_FOLLOW_WBUF (256 * 1024)        /* clean output staging */
+#define CLI_FOLLOW_OVERSIZE_WAIT_MS 1000    /* wait this long for the newline of an oversized
+                                               record before closing it at the end of data */
+#define CLI_FOLLOW_DRAIN_MS 2000            /* a rotated-away or deleted file stays open this
+                                               long after its last new byte (and >= 10 polls) */
 
 /* ---- types (shared by cli_follow.c and cli_follow_files.c) --------------------------------- */
 
@@ -87,7 +89,9 @@ int cli_follow_scan(cli_follower_t *fl);
 /*
  * Read what is new in f (after checking for truncation in place) and feed it
  * to f's stream; advances f->committed to the end of the last complete
- * record. Never leaves f inside an oversized record. Returns the bytes read
+ * record. Never leaves f inside an oversized record: at the end of the data
+ * it waits up to CLI_FOLLOW_OVERSIZE_WAIT_MS for the newline, then closes
+ * the record (the rest of the line becomes a record of its own). Returns the bytes read
  * (>= 0) or a negative SCRUB_E* sink error (then everything must stop).
  */
 int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now);

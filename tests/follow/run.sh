@@ -127,6 +127,24 @@ check "t1b: --flush-timeout flushes a partial line" 'wait_until 5 "grep -q Z0000
 stop $lpid
 check "t1b: exit 0 (rc $lrc)" '[ $lrc = 0 ]'
 
+# A partial line pending at SIGTERM stays out of the checkpoint; after a restart it is
+# completed and written whole, once.
+d=$tmp/t1c
+mkdir -p "$d"
+printf 'W00000001 one\nW00000002 half' > "$d/w.log"
+start "$d/err" --state "$d/state" -o "$d/out" "$d/w.log"
+wait_until 5 "grep -q W00000001 $d/out"
+sleep 0.2
+stop $lpid
+check "t1c: exit 0 (rc $lrc)" '[ $lrc = 0 ]'
+check "t1c: partial line not written at stop" '! grep -q W00000002 "$d/out"'
+printf ' and rest\nW00000003 three\n' >> "$d/w.log"
+start "$d/err" --state "$d/state" -o "$d/out" "$d/w.log"
+wait_until 5 "grep -q W00000003 $d/out"
+stop $lpid
+check "t1c: restart completes the line, nothing twice" \
+    '[ "$(cat "$d/out")" = "$(printf "W00000001 one\nW00000002 half and rest\nW00000003 three")" ]'
+
 # ---- 2. rename rotation while a writer appends ----------------------------------------------
 d=$tmp/t2
 mkdir -p "$d"
@@ -224,7 +242,7 @@ exactly_once "t4 kill -9 x5" "$d/got" "$d/expected"
 redaction "t4" "$d/out" "$d/q"
 check "t4: quarantine is whole JSON lines" '[ $(grep -avc "^{.*}$" "$d/q") = 0 ]'
 check "t4: audit is whole JSON lines" '[ -s "$d/audit" ] && [ $(grep -avc "^{.*}$" "$d/audit") = 0 ]'
-check "t4: no error messages" '! grep -v "^$" "$d/err" | grep -q .'
+check "t4: no error messages" '! grep -v "^$" "$d/err" | grep -q . || { sed "s/^/  stderr: /" "$d/err"; false; }'
 
 # ---- 5. SIGHUP with a valid and an invalid config under load --------------------------------
 d=$tmp/t5
@@ -322,6 +340,29 @@ wait_until 10 "[ -s $d/rc2 ]"
 check "t7: EPIPE on stdout exits 3 (rc $(cat "$d/rc2" 2>/dev/null))" '[ "$(cat "$d/rc2")" = 3 ]'
 check "t7: checkpoint stays at the last flushed record" \
     'off=$(awk "/^file/ { print \$4 }" "$d/state2"); [ -n "$off" ] && [ "$off" -le "$size" ]'
+
+# ---- 8. an oversized record written in two pieces while another file is busy ---------------------
+# Its pieces go to the shared quarantine; the other file's records must not land inside
+# them, and the whole line (both pieces) is one quarantined record.
+d=$tmp/t8
+mkdir -p "$d"
+: > "$d/big.log"
+: > "$d/small.log"
+start "$d/err" --max-record 100 --state "$d/state" -o "$d/out" --quarantine "$d/q" \
+    "$d/big.log" "$d/small.log"
+wait_until 30 "[ -f $d/state ]"
+printf 'H00000001 %0150d' 0 >> "$d/big.log"
+sleep 0.2
+printf 'S00000001 small ${jndi:ldap://x.test/a}\nS00000002 small\n' >> "$d/small.log"
+sleep 0.2
+printf ' tail of the big line\nH00000002 after\n' >> "$d/big.log"
+wait_until 5 "grep -q H00000002 $d/out && grep -q S00000002 $d/out"
+stop $lpid
+check "t8: failed-closed records make the exit status 1 (rc $lrc)" '[ $lrc = 1 ]'
+check "t8: quarantine is whole JSON lines" '[ $(grep -avc "^{.*}$" "$d/q") = 0 ]'
+check "t8: the oversized line is one quarantined record" \
+    '[ $(grep -c "\"reason\":\"oversize\"" "$d/q") = 1 ] && ! grep -q "tail of the big" "$d/out"'
+check "t8: the other file's quarantined record is intact" 'grep -q "\"record\":\"S00000001 small" "$d/q"'
 
 echo "follow: $pass passed, $fail failed"
 [ $fail = 0 ]
