@@ -56,6 +56,9 @@ struct scrub_prefilter {
     size_t nkw;
 #ifdef WITH_VECTORSCAN
     hs_database_t *hs;        /* Vectorscan literal database, NULL when not in use */
+    uint32_t *lit_off;        /* per database literal: first entry in lit_rules */
+    uint32_t *lit_n;          /* per database literal: number of rules it selects */
+    uint32_t *lit_rules;      /* rule ids, grouped by literal */
 #endif
 };
 
@@ -110,6 +113,9 @@ void scrub_prefilter_destroy(scrub_prefilter_t *pf)
     free(pf->kw_rule);
 #ifdef WITH_VECTORSCAN
     hs_free_database(pf->hs);
+    free(pf->lit_off);
+    free(pf->lit_n);
+    free(pf->lit_rules);
 #endif
     free(pf->nodes);
     free(pf->pend);
@@ -173,28 +179,116 @@ const char *scrub_prefilter_engine_name(const scrub_prefilter_t *pf)
 }
 
 #ifdef WITH_VECTORSCAN
+static int by_len(const void *a, const void *b, void *ctx)
+{
+    const size_t *len = ctx;
+    size_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return len[x] < len[y] ? -1 : len[x] > len[y] ? 1 : (x < y ? -1 : x > y);
+}
+
+/*
+ * Fewer literals make the literal matcher faster, so the database holds each
+ * distinct keyword once, and a keyword that contains a shorter keyword is left
+ * out: the shorter one then selects the longer one's rules too. That selects
+ * the same lines and a superset of rules (the regexes decide), never fewer.
+ * Returns the number of database literals written to ord[], or 0 on ENOMEM.
+ */
+static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
+{
+    uint32_t *owner = malloc(pf->nkw * sizeof(*owner));
+    size_t i, k, nlit = 0, pos = 0;
+
+    if (owner == NULL) {
+        return 0;
+    }
+    for (i = 0; i < pf->nkw; i++) {
+        ord[i] = (uint32_t)i;
+    }
+    qsort_r(ord, pf->nkw, sizeof(*ord), by_len, pf->kw_len);
+    /* owner[i]: the kept keyword (by index) whose literal selects keyword i */
+    for (k = 0; k < pf->nkw; k++) {
+        uint32_t i2 = ord[k];
+        size_t j;
+        owner[i2] = i2;
+        for (j = 0; j < nlit; j++) {
+            uint32_t s2 = ord[j];
+            if (pf->kw_len[s2] <= pf->kw_len[i2] &&
+                memmem(pf->kw[i2], pf->kw_len[i2], pf->kw[s2], pf->kw_len[s2]) != NULL) {
+                owner[i2] = s2;
+                break;
+            }
+        }
+        if (owner[i2] == i2) {
+            ord[nlit++] = i2; /* kept: ord[0, nlit) are the database literals */
+        }
+    }
+    pf->lit_off = malloc(nlit * sizeof(*pf->lit_off));
+    pf->lit_n = calloc(nlit, sizeof(*pf->lit_n));
+    pf->lit_rules = malloc(pf->nkw * sizeof(*pf->lit_rules));
+    if (pf->lit_off == NULL || pf->lit_n == NULL || pf->lit_rules == NULL) {
+        free(owner);
+        return 0;
+    }
+    for (k = 0; k < nlit; k++) {
+        pf->lit_off[k] = (uint32_t)pos;
+        for (i = 0; i < pf->nkw; i++) {
+            if (owner[i] == ord[k]) {
+                size_t q;
+                for (q = pf->lit_off[k]; q < pos && pf->lit_rules[q] != pf->kw_rule[i]; q++) {
+                }
+                if (q == pos) {
+                    pf->lit_rules[pos++] = pf->kw_rule[i];
+                    pf->lit_n[k]++;
+                }
+            }
+        }
+    }
+    free(owner);
+    return nlit;
+}
+
 /* Compile the keywords as caseless literals. Failure is not an error: the DFA serves. */
 static void hs_build(scrub_prefilter_t *pf)
 {
+    uint32_t *ord = malloc((pf->nkw + 1) * sizeof(*ord));
     unsigned *flags = calloc(pf->nkw + 1, sizeof(*flags));
     unsigned *ids = calloc(pf->nkw + 1, sizeof(*ids));
+    const char **lits = calloc(pf->nkw + 1, sizeof(*lits));
+    size_t *lens = calloc(pf->nkw + 1, sizeof(*lens));
     hs_compile_error_t *err = NULL;
-    size_t i;
+    size_t i, nlit;
 
-    if (flags != NULL && ids != NULL && pf->nkw > 0) {
-        for (i = 0; i < pf->nkw; i++) {
+    if (ord != NULL && flags != NULL && ids != NULL && lits != NULL && lens != NULL &&
+        pf->nkw > 0 && (nlit = plan_literals(pf, ord)) > 0) {
+        for (i = 0; i < nlit; i++) {
             flags[i] = HS_FLAG_CASELESS; /* every occurrence: lines mode needs them all */
             ids[i] = (unsigned)i;
+            lits[i] = pf->kw[ord[i]];
+            lens[i] = pf->kw_len[ord[i]];
         }
-        if (hs_compile_lit_multi((const char *const *)pf->kw, flags, ids, pf->kw_len,
-                                 (unsigned)pf->nkw, HS_MODE_BLOCK, NULL, &pf->hs,
-                                 &err) != HS_SUCCESS) {
+        if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)nlit, HS_MODE_BLOCK, NULL,
+                                 &pf->hs, &err) != HS_SUCCESS) {
             pf->hs = NULL;
             hs_free_compile_error(err);
         }
     }
+    free(ord);
     free(flags);
     free(ids);
+    free(lits);
+    free(lens);
+}
+
+/* Set the bits of every rule database literal `id` selects. */
+static void lit_bits(const scrub_prefilter_t *pf, unsigned id, uint64_t *bits)
+{
+    uint32_t q;
+
+    for (q = 0; q < pf->lit_n[id]; q++) {
+        uint32_t r = pf->lit_rules[pf->lit_off[id] + q];
+        bits[r >> 6] |= 1ULL << (r & 63);
+    }
 }
 
 typedef struct hs_ctx {
@@ -218,12 +312,11 @@ static int on_each(unsigned id, unsigned long long from, unsigned long long to, 
                    void *ctx)
 {
     hs_ctx_t *c = ctx;
-    uint32_t r = c->pf->kw_rule[id];
 
     (void)from;
     (void)to;
     (void)flags;
-    c->bits[r >> 6] |= 1ULL << (r & 63);
+    lit_bits(c->pf, id, c->bits);
     c->hits++;
     return 0;
 }
@@ -296,8 +389,7 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     (void)flags;
     if (pos < c->skip) {
         if (c->bits != NULL && c->count > 0) {
-            uint32_t r = c->pf->kw_rule[id];
-            c->spans[c->count - 1].bits[r >> 6] |= 1ULL << (r & 63);
+            lit_bits(c->pf, id, c->spans[c->count - 1].bits);
         }
         return 0;
     }
@@ -313,8 +405,7 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     c->spans[c->count].end = le;
     span_bits(&c->spans[c->count], c->count, c->bits, c->nwords, c->init);
     if (c->bits != NULL) {
-        uint32_t r = c->pf->kw_rule[id];
-        c->spans[c->count].bits[r >> 6] |= 1ULL << (r & 63);
+        lit_bits(c->pf, id, c->spans[c->count].bits);
     }
     c->count++;
     c->skip = le;

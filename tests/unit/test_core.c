@@ -339,12 +339,13 @@ UT_TEST(prefilter_engines_agree)
                 UT_CHECK_INT(ka, kb);
                 for (q = 0; ka == kb && ka != (size_t)-1 && q < ka; q++) {
                     UT_CHECK(la[q].start == lb[q].start && la[q].end == lb[q].end);
-                    UT_CHECK(la[q].bits[0] == lb[q].bits[0]);
+                    /* the literal engine may select more rules (merged keywords), never fewer */
+                    UT_CHECK((la[q].bits[0] & lb[q].bits[0]) == lb[q].bits[0]);
                 }
             }
             scrub_prefilter_collect(a, sa, (const uint8_t *)text, n, &ba);
             scrub_prefilter_collect(b, sb, (const uint8_t *)text, n, &bb);
-            UT_CHECK(ba == bb);
+            UT_CHECK((ba & bb) == bb);
         }
         scrub_prefilter_scratch_destroy(sa);
         scrub_prefilter_scratch_destroy(sb);
