@@ -30,7 +30,7 @@ note() { echo "follow: $*"; }
 # wait_until SECONDS CONDITION: poll the condition every 50 ms.
 wait_until() {
     local end=$((SECONDS + $1))
-    while ! eval "$2"; do
+    while ! eval "$2" 2>/dev/null; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.05
     done
