@@ -34,7 +34,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns corpus eval reload perms install-check demo install clean deps asan
+.PHONY: all test unit golden patterns corpus eval reload perms pipe install-check demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -102,7 +102,11 @@ perms: $(BIN)
 install-check: $(BIN)
 	tests/run-install.sh
 
-test: all unit golden patterns corpus eval reload perms install-check asan $(TEST_TARGETS)
+# In a pipeline: no output held back while input is idle, EPIPE, SIGTERM.
+pipe: $(BIN)
+	tests/run-pipe.sh ./$(BIN)
+
+test: all unit golden patterns corpus eval reload perms pipe install-check asan $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 clean:

@@ -373,8 +373,16 @@ static int on_clean(void *ctx, const uint8_t *p, size_t n)
     return cli_writer_write(s->clean, p, n);
 }
 
+static int on_flush(void *ctx)
+{
+    cli_sinks_t *s = ctx;
+
+    return s->kclean != NULL ? 0 : cli_writer_flush(s->clean);
+}
+
 void cli_sinks_ops(cli_sinks_t *s, scrub_sink_ops_t *ops)
 {
+    ops->flush = on_flush;
     ops->clean = on_clean;
     ops->quarantine = s->have_quarantine ? on_quarantine : NULL;
     ops->audit = s->have_audit ? on_audit : NULL;

@@ -588,7 +588,8 @@ static void raise_pipe_size(int fd)
 
 /* Feed one input through the stream. Returns 0, a sink error, or SCRUB_EIO for a read error. */
 static int run_input(scrub_stream_t *s, int fd, const char *name, uint8_t *buf,
-                     progress_t *prog, const scrub_stats_t *st, reloader_t *rl)
+                     progress_t *prog, const scrub_stats_t *st, reloader_t *rl,
+                     const scrub_sink_ops_t *ops)
 {
     int rc = 0;
 
@@ -610,6 +611,10 @@ static int run_input(scrub_stream_t *s, int fd, const char *name, uint8_t *buf,
             break;
         }
         rc = scrub_stream_feed(s, buf, (size_t)k);
+        if (rc == 0 && (size_t)k < READ_SIZE && ops->flush != NULL) {
+            /* a short read: the input is idle for now, so do not hold output back */
+            rc = ops->flush(ops->ctx);
+        }
         if (rc != 0) {
             return rc;
         }
@@ -826,7 +831,7 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t **rsp, const char *cf
     prog.last = prog.start;
     if (c->ninputs == 0) {
         rc = pool ? run_input_pool(pool, STDIN_FILENO, "-", &prog, st, &rl)
-                  : run_input(s, STDIN_FILENO, "-", buf, &prog, st, &rl);
+                  : run_input(s, STDIN_FILENO, "-", buf, &prog, st, &rl, &ops);
     }
     for (i = 0; i < c->ninputs && rc == 0 && !stop_requested; i++) {
         const char *name = c->inputs[i];
@@ -837,7 +842,7 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t **rsp, const char *cf
             continue;
         }
         rc = pool ? run_input_pool(pool, fd, name, &prog, st, &rl)
-                  : run_input(s, fd, name, buf, &prog, st, &rl);
+                  : run_input(s, fd, name, buf, &prog, st, &rl, &ops);
         if (fd != STDIN_FILENO) {
             close(fd);
         }

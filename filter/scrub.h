@@ -299,6 +299,9 @@ typedef struct scrub_sink_ops {
     int (*audit)(void *ctx, const scrub_origin_t *o, const scrub_finding_t *f,
                  const uint8_t *rec, size_t len);
     void *ctx;
+    /* optional: push buffered output out. The thread pool's writer calls it
+     * when it has caught up with the input, so a slow pipe is not held back. */
+    int (*flush)(void *ctx);
 } scrub_sink_ops_t;
 
 typedef struct scrub_stream scrub_stream_t;

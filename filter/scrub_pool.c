@@ -80,6 +80,7 @@ struct scrub_pool {
     unsigned nthreads;
     pthread_t writer;
     int writer_started;      /* the writer thread runs */
+    int dirty;               /* the writer wrote since its last flush */
     pthread_mutex_t mu;
     pthread_cond_t cv;       /* any state change */
     block_t *fill;           /* block being filled by the reader, or NULL */
@@ -418,9 +419,22 @@ static void *writer_main(void *arg)
             if (pl->stop) {
                 break;
             }
+            if (pl->dirty && pl->ops.flush != NULL && pl->err == 0) {
+                /* caught up: push what was written to the reader downstream */
+                int rc;
+                pl->dirty = 0;
+                pthread_mutex_unlock(&pl->mu);
+                rc = pl->ops.flush(pl->ops.ctx);
+                pthread_mutex_lock(&pl->mu);
+                if (rc != 0 && pl->err == 0) {
+                    pl->err = rc;
+                }
+                continue;
+            }
             pthread_cond_wait(&pl->cv, &pl->mu);
             continue;
         }
+        pl->dirty = 1;
         pthread_mutex_unlock(&pl->mu);
         if (pl->err == 0) {
             int rc = write_block(pl, b);
