@@ -2,9 +2,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli_follow_files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +352,77 @@ static int scan_path(cli_follower_t *fl, const char *path)
 
 /* Expand every FILE/GLOB, pick up new files, notice rotated-away and deleted ones.
  * Returns 0 or SCRUB_ENOMEM. */
+/* Follow dir/name if it is checkpoint entry e's file (same dev/inode and head) with
+ * unread bytes. It is not at any followed path, so it drains and is dropped. */
+static int rescue_one(cli_follower_t *fl, const cli_fstate_file_t *e, const char *dir,
+                      const char *name)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    int fd;
+
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+        return 0;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return 0;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_dev != e->dev ||
+        (uint64_t)sb.st_ino != e->ino || (uint64_t)sb.st_size <= e->offset ||
+        !head_matches(fd, e->fp_len, e->fp) || is_own(fl, path, &sb)) {
+        close(fd);
+        return 0;
+    }
+    if (fl->fo->verbose > 0) {
+        fprintf(stderr, "logscrub: %s: rotated away since the checkpoint; reading the rest of it\n",
+                path);
+    }
+    if (add_file(fl, path, fd, &sb) != 0) {
+        return -1;
+    }
+    fl->files[fl->nfiles - 1]->seen = 0; /* not at a followed path: drain it */
+    return 0;
+}
+
+/*
+ * At startup, a checkpointed file that no FILE/GLOB matches any more was most likely
+ * rotated by rename while logscrub was down (app.log -> app.log.1 with a glob of
+ * just app.log). Look for its inode in the directory it was last seen in, so the
+ * bytes after its committed offset are still delivered.
+ */
+static int rescue_rotated(cli_follower_t *fl)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < fl->saved.nfiles && rc == 0; i++) {
+        const cli_fstate_file_t *e = &fl->saved.files[i];
+        char dir[PATH_MAX];
+        const char *dn;
+        struct dirent *de;
+        DIR *d;
+        if (e->used || strlen(e->path) >= sizeof(dir)) {
+            continue;
+        }
+        strcpy(dir, e->path);
+        dn = dirname(dir); /* may return a static "." instead of editing dir */
+        d = opendir(dn);
+        if (d == NULL) {
+            continue;
+        }
+        while (rc == 0 && !e->used && (de = readdir(d)) != NULL) {
+            struct stat sb;
+            if (fstatat(dirfd(d), de->d_name, &sb, 0) == 0 && (uint64_t)sb.st_ino == e->ino &&
+                (uint64_t)sb.st_dev == e->dev) {
+                rc = rescue_one(fl, e, dn, de->d_name);
+            }
+        }
+        closedir(d);
+    }
+    return rc;
+}
+
 int cli_follow_scan(cli_follower_t *fl)
 {
     size_t i, j;
@@ -375,6 +449,9 @@ int cli_follow_scan(cli_follower_t *fl)
             fprintf(stderr, "logscrub: %s: out of memory expanding the pattern\n", pat);
         }
         globfree(&g);
+    }
+    if (rc == 0 && fl->first_scan) {
+        rc = rescue_rotated(fl);
     }
     if (rc != 0) {
         return SCRUB_ENOMEM;

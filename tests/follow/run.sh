@@ -244,6 +244,24 @@ check "t4: quarantine is whole JSON lines" '[ $(grep -avc "^{.*}$" "$d/q") = 0 ]
 check "t4: audit is whole JSON lines" '[ -s "$d/audit" ] && [ $(grep -avc "^{.*}$" "$d/audit") = 0 ]'
 check "t4: no error messages" '! grep -v "^$" "$d/err" | grep -q . || { sed "s/^/  stderr: /" "$d/err"; false; }'
 
+# Rotation by rename while logscrub is down, glob matching only the live name: the
+# restart finds the rotated file by its inode and delivers the rest of it.
+d=$tmp/t4b
+mkdir -p "$d"
+printf 'R00000001 a\nR00000002 b\n' > "$d/app.log"
+start "$d/err" -v --state "$d/state" -o "$d/out" "$d/app.log"
+wait_until 5 "grep -q R00000002 $d/out"
+stop $lpid
+printf 'R00000003 written before the rotation\n' >> "$d/app.log"
+mv "$d/app.log" "$d/app.log.1"
+printf 'R00000004 new file\n' > "$d/app.log"
+start "$d/err" -v --state "$d/state" -o "$d/out" "$d/app.log"
+wait_until 5 "grep -q R00000004 $d/out && grep -q R00000003 $d/out"
+stop $lpid
+check "t4b: restart after a rotation while down: every line once" \
+    '[ "$(ids "$d/out" | tr "\n" " ")" = "R00000001 R00000002 R00000003 R00000004 " ]'
+check "t4b: rotated file found by inode" 'grep -q "app.log.1: rotated away since the checkpoint" "$d/err"'
+
 # ---- 5. SIGHUP with a valid and an invalid config under load --------------------------------
 d=$tmp/t5
 mkdir -p "$d"
