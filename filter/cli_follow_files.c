@@ -596,7 +596,8 @@ int cli_follow_drop_idle(cli_follower_t *fl, uint64_t now)
 
     while (i < fl->nfiles) {
         cli_ffile_t *f = fl->files[i];
-        if (!f->orphan || now - f->last_data_ms < fl->drain_ms) {
+        /* last_data_ms may be later than the round's `now` (set by the scan). */
+        if (!f->orphan || now < f->last_data_ms + fl->drain_ms) {
             i++;
             continue;
         }

@@ -169,6 +169,40 @@ exactly_once "t2 rename rotation" "$d/got" "$d/expected"
 redaction "t2" "$d/out" "$d/q"
 check "t2: stats accounting" 'grep -q "\"records_in\":4000,\"clean\":3637,\"redacted\":520,\"tagged\":0,\"quarantined\":363" "$d/err"'
 
+# A slow writer keeps appending to the renamed file for about a second before it
+# reopens: the old file is drained, not dropped at the first scan that misses it.
+d=$tmp/t2b
+mkdir -p "$d"
+start "$d/err" --state "$d/state" -o "$d/out" --quarantine "$d/q" "$d/app.log"
+wait_until 30 "[ -f $d/state ]"
+"$wr" "$d/app.log" L 1 1500 1000 900 &
+wpid=$!
+pids+=("$wpid")
+wait_until 10 "[ -s $d/out ]"
+sleep 0.2
+mv "$d/app.log" "$d/app.log.1"
+wait $wpid
+expect L 1 1500 > "$d/expected"
+wait_until 10 "[ \$(ids $d/out $d/q | wc -l) -ge 1500 ]"
+stop $lpid
+ids "$d/out" "$d/q" > "$d/got"
+exactly_once "t2b writer reopening late" "$d/got" "$d/expected"
+
+# A writer that appends to the renamed file after a pause (it has not reopened yet).
+d=$tmp/t2c
+mkdir -p "$d"
+start "$d/err" --state "$d/state" -o "$d/out" "$d/app.log"
+wait_until 30 "[ -f $d/state ]"
+exec 5>> "$d/app.log"
+echo "P00000001 before the rename" >&5
+wait_until 5 "grep -q P00000001 $d/out"
+mv "$d/app.log" "$d/app.log.1"
+sleep 0.6
+echo "P00000002 into the renamed file" >&5
+exec 5>&-
+check "t2c: late write to the renamed file delivered" 'wait_until 5 "grep -q P00000002 $d/out"'
+stop $lpid
+
 # ---- 3. copytruncate rotation while a writer appends -----------------------------------------
 # copytruncate loses, for every reader, the lines written after the reader's last read
 # and before the truncate (they are only in the copy, or nowhere when written between
