@@ -52,7 +52,29 @@
  * --state, files present at startup are read from the end of their last
  * complete line, like `tail -F -n 0` (there is no checkpoint, so reading
  * from the start would repeat the whole file at every restart); files that
- * appear later are read from offset 0.
+ * appear later are read from offset 0. At startup, a checkpointed file that
+ * no argument matches any more (rotated by rename while logscrub was down)
+ * is looked up by inode in the directory it was last seen in, and its rest
+ * is read.
+ *
+ * Known limits, by design:
+ *  - a writer that keeps appending to a rotated-away file (outside the
+ *    globs) longer than the drain period after its last write loses those
+ *    lines; a rotated file that was also compressed or moved to another
+ *    directory while logscrub was down is not found again;
+ *  - copytruncate loses the lines written between logscrub's last read and
+ *    the truncate (see above);
+ *  - an oversized record (longer than max_record) whose newline has not
+ *    arrived CLI_FOLLOW_OVERSIZE_WAIT_MS after the end of the data is closed
+ *    there, and --flush-timeout turns a slow line into two records: the
+ *    rest of the line is then scanned as a record of its own;
+ *  - entries of the checkpoint whose file is not found at startup are
+ *    dropped at the first new checkpoint;
+ *  - the stream's multi-line state (an open PEM private-key block) is not
+ *    part of the checkpoint; quarantine/audit record numbers count from the
+ *    resume point (their byte offsets are absolute);
+ *  - quarantine and audit files are truncated back to the checkpoint on
+ *    restart like -o FILE: they must not be shared with another writer.
  */
 
 /* ---- messages ----------------------------------------------------------------------------- */
