@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: runs logscrub with write failures and short writes injected by write_fail.so.
 # Usage: tests/inject/run.sh [LOGSCRUB_BINARY [WRITE_FAIL_SO]]
+# Every case runs with --threads 1 (the stream) and --threads 3 (the pool and its writer).
 #
 # Every failure case (ENOSPC, EIO, EPIPE on stdout, -o FILE, the quarantine and the
 # audit file) must exit 3 without a crash, leave on stdout only a prefix of the
@@ -47,7 +48,7 @@ PY
 strip_time() { sed -E 's/"time":"[^"]*",//'; }
 
 # The reference run, without the shim.
-"$bin" -c "$tmp/rules.yaml" --quarantine "$tmp/ref.q" --audit "$tmp/ref.a" "$tmp/input" \
+"$bin" --threads 1 -c "$tmp/rules.yaml" --quarantine "$tmp/ref.q" --audit "$tmp/ref.a" "$tmp/input" \
     > "$tmp/ref.out" 2> "$tmp/ref.err"
 rc=$?
 if [ $rc != 0 ] || [ ! -s "$tmp/ref.out" ] || [ ! -s "$tmp/ref.q" ]; then
@@ -56,7 +57,7 @@ fi
 strip_time < "$tmp/ref.q" > "$tmp/ref.q.notime"
 
 ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "inject $1: FAIL: $2"; }
+bad() { fail=$((fail+1)); echo "inject $1 (--threads $T): FAIL: $2"; }
 
 # No record content (the marker, the secret) in stderr.
 clean_stderr() { ! grep -q -e "$MARK" -e "$SECRET" "$tmp/err"; }
@@ -66,7 +67,7 @@ run() {
     local name=$1; shift
     rm -f "$tmp/q" "$tmp/a" "$tmp/o" "$tmp/out" "$tmp/err"
     env LD_PRELOAD="$shim" "$@" "$bin" -c "$tmp/rules.yaml" --quarantine "$tmp/q" --audit "$tmp/a" \
-        $EXTRA "$tmp/input" > "$tmp/out" 2> "$tmp/err"
+        --threads "$T" $EXTRA "$tmp/input" > "$tmp/out" 2> "$tmp/err"
 }
 
 # expect_fail NAME FILE_WITH_CLEAN_OUTPUT ENV... : exit 3, a prefix of the reference, quiet stderr.
@@ -94,36 +95,43 @@ expect_same() {
     ok
 }
 
-EXTRA=""
-for e in ENOSPC EIO; do
-    for after in 0 1 65536 1000000; do
-        expect_fail "stdout-$e-after-$after" "$tmp/out" INJECT_FD=1 INJECT_ERRNO=$e INJECT_AFTER=$after
+cases() {
+    EXTRA=""
+    for e in ENOSPC EIO; do
+        for after in 0 1 65536 1000000; do
+            expect_fail "stdout-$e-after-$after" "$tmp/out" INJECT_FD=1 INJECT_ERRNO=$e INJECT_AFTER=$after
+        done
+        for after in 0 500 20000; do
+            expect_fail "quarantine-$e-after-$after" "$tmp/out" INJECT_PATH="$tmp/q" INJECT_ERRNO=$e INJECT_AFTER=$after
+        done
+        expect_fail "audit-$e" "$tmp/out" INJECT_PATH="$tmp/a" INJECT_ERRNO=$e INJECT_AFTER=3000
     done
-    for after in 0 500 20000; do
-        expect_fail "quarantine-$e-after-$after" "$tmp/out" INJECT_PATH="$tmp/q" INJECT_ERRNO=$e INJECT_AFTER=$after
+    # EPIPE: the reader went away. Exit 3 and no complaint (house style rule 12).
+    for after in 0 65536; do
+        QUIET_OK=1 expect_fail "stdout-EPIPE-after-$after" "$tmp/out" INJECT_FD=1 INJECT_ERRNO=EPIPE INJECT_AFTER=$after
+        if [ -s "$tmp/err" ]; then bad "stdout-EPIPE-after-$after-quiet" "a message on stderr for EPIPE"; else ok; fi
     done
-    expect_fail "audit-$e" "$tmp/out" INJECT_PATH="$tmp/a" INJECT_ERRNO=$e INJECT_AFTER=3000
-done
-# EPIPE: the reader went away. Exit 3 and no complaint (house style rule 12).
-for after in 0 65536; do
-    QUIET_OK=1 expect_fail "stdout-EPIPE-after-$after" "$tmp/out" INJECT_FD=1 INJECT_ERRNO=EPIPE INJECT_AFTER=$after
-    if [ -s "$tmp/err" ]; then bad "stdout-EPIPE-after-$after-quiet" "a message on stderr for EPIPE"; else ok; fi
-done
-QUIET_OK=1 expect_fail "quarantine-EPIPE" "$tmp/out" INJECT_PATH="$tmp/q" INJECT_ERRNO=EPIPE INJECT_AFTER=100
+    QUIET_OK=1 expect_fail "quarantine-EPIPE" "$tmp/out" INJECT_PATH="$tmp/q" INJECT_ERRNO=EPIPE INJECT_AFTER=100
 
-# -o FILE instead of stdout.
-EXTRA="-o $tmp/o"
-expect_fail "output-file-ENOSPC" "$tmp/o" INJECT_PATH="$tmp/o" INJECT_ERRNO=ENOSPC INJECT_AFTER=300000
+    # -o FILE instead of stdout.
+    EXTRA="-o $tmp/o"
+    expect_fail "output-file-ENOSPC" "$tmp/o" INJECT_PATH="$tmp/o" INJECT_ERRNO=ENOSPC INJECT_AFTER=300000
 
-# Short writes and EINTR must be retried, never lose or repeat a byte.
-EXTRA=""
-expect_same "stdout-short-half" INJECT_FD=1 INJECT_SHORT=half
-expect_same "stdout-short-7-eintr" INJECT_FD=1 INJECT_SHORT=7 INJECT_EINTR=1
-expect_same "stdout-short-1" INJECT_FD=1 INJECT_SHORT=1
-expect_same "quarantine-short-1" INJECT_PATH="$tmp/q" INJECT_SHORT=1
-expect_same "quarantine-short-3-eintr" INJECT_PATH="$tmp/q" INJECT_SHORT=3 INJECT_EINTR=1
-EXTRA="-o $tmp/o"
-OUT="$tmp/o" expect_same "output-file-short-5" INJECT_PATH="$tmp/o" INJECT_SHORT=5
+    # Short writes and EINTR must be retried, never lose or repeat a byte.
+    EXTRA=""
+    expect_same "stdout-short-half" INJECT_FD=1 INJECT_SHORT=half
+    expect_same "stdout-short-7-eintr" INJECT_FD=1 INJECT_SHORT=7 INJECT_EINTR=1
+    expect_same "stdout-short-1" INJECT_FD=1 INJECT_SHORT=1
+    expect_same "quarantine-short-1" INJECT_PATH="$tmp/q" INJECT_SHORT=1
+    expect_same "quarantine-short-3-eintr" INJECT_PATH="$tmp/q" INJECT_SHORT=3 INJECT_EINTR=1
+    EXTRA="-o $tmp/o"
+    OUT="$tmp/o" expect_same "output-file-short-5" INJECT_PATH="$tmp/o" INJECT_SHORT=5
+}
+
+# Both write paths: the single-threaded stream and the thread pool with its writer thread.
+for T in 1 3; do
+    cases
+done
 
 echo "inject: $pass passed, $fail failed"
 [ $fail = 0 ]
