@@ -81,6 +81,7 @@ struct scrub_pool {
     pthread_t writer;
     int writer_started;      /* the writer thread runs */
     int dirty;               /* the writer wrote since its last flush */
+    int flushing;            /* the writer is inside ops.flush (sinks busy) */
     pthread_mutex_t mu;
     pthread_cond_t cv;       /* any state change */
     block_t *fill;           /* block being filled by the reader, or NULL */
@@ -419,16 +420,21 @@ static void *writer_main(void *arg)
             if (pl->stop) {
                 break;
             }
-            if (pl->dirty && pl->ops.flush != NULL && pl->err == 0) {
+            if (pl->dirty && pl->ops.flush != NULL) {
                 /* caught up: push what was written to the reader downstream */
-                int rc;
+                int rc = 0;
                 pl->dirty = 0;
+                pl->flushing = 1;
                 pthread_mutex_unlock(&pl->mu);
-                rc = pl->ops.flush(pl->ops.ctx);
+                if (pl->err == 0) {
+                    rc = pl->ops.flush(pl->ops.ctx);
+                }
                 pthread_mutex_lock(&pl->mu);
+                pl->flushing = 0;
                 if (rc != 0 && pl->err == 0) {
                     pl->err = rc;
                 }
+                pthread_cond_broadcast(&pl->cv);
                 continue;
             }
             pthread_cond_wait(&pl->cv, &pl->mu);
@@ -639,8 +645,10 @@ int scrub_pool_finish(scrub_pool_t *pl)
         pl->fill->state = B_FREE;
         pl->fill = NULL;
     }
-    /* Wait until every submitted block is written. */
-    while (pl->next_write < pl->next_seq) {
+    /* Wait until every submitted block is written and flushed: after this the
+     * caller owns the sinks again (the writer thread no longer touches them). */
+    while (pl->next_write < pl->next_seq ||
+           (pl->ops.flush != NULL && (pl->dirty || pl->flushing))) {
         pthread_cond_wait(&pl->cv, &pl->mu);
     }
     rc = pl->err;

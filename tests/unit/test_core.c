@@ -173,7 +173,7 @@ static void run_stream(scrub_ruleset_t *rs, const uint8_t *in, size_t n, size_t 
 {
     scrub_worker_t *w = scrub_worker_new(rs);
     scrub_stats_t *st = scrub_stats_new(rs);
-    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap};
+    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap, NULL};
     scrub_stream_t *s = scrub_stream_new(w, &ops, st, "t");
     size_t pos = 0;
 
@@ -359,7 +359,7 @@ static void run_pool(scrub_ruleset_t *rs, unsigned threads, const uint8_t *in, s
                      size_t chunk, capture_t *cap, scrub_counts_t *counts)
 {
     scrub_stats_t *st = scrub_stats_new(rs);
-    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap};
+    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap, NULL};
     scrub_pool_t *pl = scrub_pool_new(rs, threads, &ops, st);
     size_t pos = 0;
 
