@@ -50,6 +50,8 @@ struct scrub_worker {
     level_t lv[JSON_NEST];          /* structured-record levels */
     int failed_rule;                /* rule that failed the current record, or -1 */
     const uint64_t *preset;         /* candidate bits of the record from the caller, or NULL */
+    uint64_t *rec_bits;             /* structured records: the record's candidate bits */
+    const uint64_t *field_cand;     /* bound for every field's candidates, or NULL (exact) */
     scrub_l4j_t *l4j;               /* log4shell evaluator scratch, created on first use */
     scrub_l4j_hit_t hits[L4J_MAX_HITS]; /* evaluator results */
 };
@@ -74,6 +76,7 @@ scrub_worker_t *scrub_worker_new(scrub_ruleset_t *rs)
     w->mctx = pcre2_match_context_create(NULL);
     w->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     w->cand = calloc(rs->nwords, sizeof(*w->cand));
+    w->rec_bits = calloc(rs->nwords, sizeof(*w->rec_bits));
     w->pf_scratch = scrub_prefilter_scratch_new(rs->pf);
     for (i = 0; i < JSON_NEST; i++) {
         scrub_buf_init(&w->lv[i].out, 0);
@@ -84,7 +87,7 @@ scrub_worker_t *scrub_worker_new(scrub_ruleset_t *rs)
         }
     }
     if (w->md == NULL || w->mctx == NULL || w->jit_stack == NULL || w->cand == NULL ||
-        w->pf_scratch == NULL) {
+        w->rec_bits == NULL || w->pf_scratch == NULL) {
         scrub_worker_destroy(w);
         return NULL;
     }
@@ -106,6 +109,7 @@ void scrub_worker_destroy(scrub_worker_t *w)
     pcre2_match_context_free(w->mctx);
     pcre2_jit_stack_free(w->jit_stack);
     free(w->cand);
+    free(w->rec_bits);
     scrub_prefilter_scratch_destroy(w->pf_scratch);
     free(w->f.v);
     free(w->tf.v);
@@ -347,9 +351,12 @@ static int take_bit(uint64_t *bits, uint32_t b)
     return on;
 }
 
-/* Fill w->cand from the prefilter over text (or from the caller's preset bits
- * for the record itself, once). Returns VIEW_* flags. */
-static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len)
+/* Fill w->cand from the prefilter over text, or from the caller's preset bits
+ * for the record itself (once), or, for a field of a structured record, from
+ * the record's own bits (a field holds no keyword its record lacks, unless
+ * escapes hid it: then field_cand is NULL). exact forces the prefilter
+ * (decoded views). Returns VIEW_* flags. */
+static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len, int exact)
 {
     const scrub_ruleset_t *rs = w->rs;
     int views = 0;
@@ -357,6 +364,9 @@ static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len)
     if (w->preset != NULL) {
         memcpy(w->cand, w->preset, rs->nwords * sizeof(*w->cand));
         w->preset = NULL;
+    }
+    else if (!exact && w->field_cand != NULL) {
+        memcpy(w->cand, w->field_cand, rs->nwords * sizeof(*w->cand));
     }
     else {
         memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
@@ -398,7 +408,7 @@ static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec
     if (!any) {
         return 0;
     }
-    select_rules(w, cur->b, cur->len);
+    select_rules(w, cur->b, cur->len, 1);
     w->df.n = 0;
     rc = run_candidates(w, cur->b, cur->len, 0, &w->df);
     for (i = 0; rc == 0 && i < w->df.n; i++) {
@@ -471,7 +481,7 @@ static int scan_b64(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *
         if (dn <= 0 || !printable(w->b64.data, (size_t)dn)) {
             continue;
         }
-        select_rules(w, w->b64.data, (size_t)dn);
+        select_rules(w, w->b64.data, (size_t)dn, 1);
         w->df.n = 0;
         rc = run_candidates(w, w->b64.data, (size_t)dn, 0, &w->df);
         for (i = 0; rc == 0 && i < w->df.n; i++) {
@@ -490,7 +500,7 @@ static int scan_b64(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *
 /* Scan one text (a raw record or a field value): findings in its offsets go to fv. */
 static int scan_text(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
 {
-    int views = select_rules(w, text, len);
+    int views = select_rules(w, text, len, 0);
     int rc = run_candidates(w, text, len, 1, fv);
 
     if (rc == 0 && (views & VIEW_DECODE)) {
@@ -803,6 +813,28 @@ void scrub_scan_fail(scrub_worker_t *w, scrub_result_t *res, scrub_failure_t why
     res->findings = w->f.v;
 }
 
+/*
+ * Structured records: one prefilter pass over the whole record bounds the
+ * rules of every field, so fields need no pass of their own. Escapes in the
+ * record (the decode trigger) can hide a keyword from that pass: then every
+ * field is selected exactly.
+ */
+static void bound_fields(scrub_worker_t *w, const uint8_t *rec, size_t len)
+{
+    const scrub_ruleset_t *rs = w->rs;
+    uint32_t d = rs->decode_bit;
+
+    if (w->preset != NULL) {
+        memcpy(w->rec_bits, w->preset, rs->nwords * sizeof(*w->rec_bits));
+        w->preset = NULL;
+    }
+    else {
+        memcpy(w->rec_bits, rs->always, rs->nwords * sizeof(*w->rec_bits));
+        scrub_prefilter_collect(rs->pf, w->pf_scratch, rec, len, w->rec_bits);
+    }
+    w->field_cand = ((w->rec_bits[d >> 6] >> (d & 63)) & 1) ? NULL : w->rec_bits;
+}
+
 /* Scan as the rule set's format says; fills w->f and, for structured records,
  * w->lv[0] (*structured = 1). */
 static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *structured,
@@ -814,8 +846,9 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
 
     *structured = 0;
     *fallback = 0;
+    w->field_cand = NULL;
     if (fmt != SCRUB_FMT_RAW) {
-        w->preset = NULL; /* fields are selected one by one */
+        bound_fields(w, rec, len);
     }
     if ((fmt == SCRUB_FMT_JSON || fmt == SCRUB_FMT_AUTO) && scrub_json_looks_like(rec, len)) {
         rc = scan_json(w, 0, rec, len, 0, &eo);
@@ -825,7 +858,7 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
         }
         *fallback = 1; /* invalid JSON is scanned raw: never dropped, never unscanned */
         w->f.n = 0;
-        w->preset = NULL;
+        w->field_cand = NULL;
     }
     else if (fmt == SCRUB_FMT_LOGFMT || fmt == SCRUB_FMT_AUTO) {
         rc = scan_logfmt(w, rec, len);
@@ -837,6 +870,7 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
             return rc;
         }
         w->f.n = 0; /* not logfmt: raw */
+        w->field_cand = NULL;
     }
     return scan_text(w, rec, len, &w->f);
 }
