@@ -46,6 +46,7 @@ typedef struct scrub_rule {
     char *key_id;                   /* key rules: owned id "key.<name>" */
     char *key_name;                 /* key rules: owned key name or dotted path (folded) */
     pcre2_code *key_re;             /* key rules: regex on the key name, or NULL */
+    int key_is_path;                /* key rules: key_name is a dotted path */
 } scrub_rule_t;
 
 struct scrub_ruleset {

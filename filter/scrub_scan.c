@@ -597,7 +597,7 @@ static int key_rule(scrub_worker_t *w, const uint8_t *key, size_t klen, const ui
         if (r->key_re != NULL) {
             hit = key != NULL && pcre2_match(r->key_re, key, klen, 0, 0, w->md, w->mctx) >= 0;
         }
-        else if (strchr(r->key_name, '.') != NULL) {
+        else if (r->key_is_path) {
             hit = eq_fold(path, plen, r->key_name);
         }
         else {
