@@ -13,11 +13,13 @@
  *
  * The stream runs three times: fed whole (the reference), fed in the chosen
  * chunks, and fed whole without a quarantine sink (quarantined records then
- * become marker lines in the clean output). abort() when:
+ * become marker lines in the clean output). The same bytes then go through a
+ * scrub_pool (two scanning threads, the CLI's default path), committed in two
+ * pieces split where byte 1 says. abort() when:
  *  - records_in != clean + quarantined + dropped, or records_in differs from
  *    the number of newline-framed records in the input, or bytes_in != length;
  *  - clean output, quarantine stream, audit stream or counters differ between
- *    the whole and the chunked feed;
+ *    the whole feed, the chunked feed and the pool (counters: stream feeds only);
  *  - FUZZ_SECRET (which the "secret" rule matches) appears in a clean output;
  *  - the clean output does not hold one line per forwarded record;
  *  - an audit finding lies outside its record or names no rule.
@@ -141,6 +143,7 @@ static const char rules_structured[] =
 
 /* Harness state built once in LLVMFuzzerInitialize (test code: globals are fine here). */
 static scrub_worker_t *workers[3];
+static struct fz_pool *pools[3];
 
 /* ---- a growable byte buffer --------------------------------------------------- */
 
@@ -258,6 +261,64 @@ static int on_audit(void *ctx, const scrub_origin_t *o, const scrub_finding_t *f
     FZ_CHECK(f->rule < scrub_ruleset_count(r->rs), "audit finding names no rule");
     buf_addf(&r->audit, "%llu %llu %llu-%llu\n", o->record, f->rule, f->start, f->end);
     return 0;
+}
+
+/* ---- the pool ------------------------------------------------------------------------ */
+
+/* A pool per rule set, made once: its sinks write into `run`, reset for every input. */
+typedef struct fz_pool {
+    scrub_pool_t *pl;        /* two scanning threads and the writer */
+    scrub_stats_t *stats;    /* cumulative counts (merge_stats adds to them) */
+    fz_run_t run;            /* the current input's outputs */
+} fz_pool_t;
+
+static fz_pool_t *pool_new(scrub_worker_t *w)
+{
+    fz_pool_t *p = calloc(1, sizeof(*p));
+    scrub_sink_ops_t ops;
+
+    FZ_CHECK(p != NULL, "pool allocation");
+    memset(&ops, 0, sizeof(ops));
+    ops.clean = on_clean;
+    ops.quarantine = on_quarantine;
+    ops.audit = on_audit;
+    ops.ctx = &p->run;
+    p->run.rs = scrub_worker_ruleset(w);
+    p->stats = scrub_stats_new(p->run.rs);
+    p->pl = p->stats ? scrub_pool_new(scrub_worker_ruleset(w), 2, &ops, p->stats) : NULL;
+    FZ_CHECK(p->pl != NULL, "pool creation");
+    return p;
+}
+
+/*
+ * Commit in[0, n) to the pool in two pieces split at `split`. The pool's
+ * counters are not compared: scrub_pool_merge_stats() replaces the threads'
+ * stats blocks while their recorder streams keep the old pointers, so a pool
+ * cannot take more input after it (use after free); the pool is only merged
+ * and destroyed at exit, as the CLI does.
+ */
+static void run_pool(fz_pool_t *p, const uint8_t *in, size_t n, size_t split)
+{
+    size_t pos = 0;
+
+    p->run.clean.n = 0;
+    p->run.quar.n = 0;
+    p->run.audit.n = 0;
+    p->run.in_piece = 0;
+    p->run.oversized = 0;
+    scrub_pool_set_origin(p->pl, "fuzz");
+    while (pos < n) {
+        size_t cap, k;
+        uint8_t *buf = scrub_pool_buffer(p->pl, &cap);
+        k = (pos < split ? split : n) - pos;
+        k = k < cap ? k : cap;
+        FZ_CHECK(buf != NULL && cap > 0, "pool buffer");
+        memcpy(buf, in + pos, k);
+        FZ_CHECK(scrub_pool_commit(p->pl, k) == 0, "pool commit failed");
+        pos += k;
+    }
+    FZ_CHECK(scrub_pool_finish(p->pl) == 0, "pool finish failed");
+    FZ_CHECK(!p->run.in_piece, "oversized record never ended (pool)");
 }
 
 /* ---- one run ------------------------------------------------------------------------ */
@@ -421,12 +482,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     workers[0] = load(rules_keyword);
     workers[1] = load(rules_structured);
     workers[2] = load(rules_every_line);
+    pools[0] = pool_new(workers[0]);
+    pools[1] = pool_new(workers[1]);
+    pools[2] = pool_new(workers[2]);
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     scrub_counts_t c_whole, c_chunk, c_marker;
+    fz_pool_t *pool;
     fz_run_t whole, chunk, marker;
     scrub_worker_t *w;
     const uint8_t *in;
@@ -437,6 +502,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     w = workers[(data[0] >> 6) % 3];
+    pool = pools[(data[0] >> 6) % 3];
     mode = data[0] & 7;
     in = data + 2;
     n = size - 2;
@@ -444,6 +510,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(w, in, n, -1, 0, 1, &whole, &c_whole);
     run(w, in, n, mode, data[1], 1, &chunk, &c_chunk);
     run(w, in, n, -1, 0, 0, &marker, &c_marker);
+    run_pool(pool, in, n, n * data[1] / 256);
 
     check_counts(&c_whole, in, n);
     check_counts(&c_chunk, in, n);
@@ -454,6 +521,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(buf_eq(&whole.quar, &chunk.quar), "quarantine depends on chunking");
     FZ_CHECK(buf_eq(&whole.audit, &chunk.audit), "audit depends on chunking");
     FZ_CHECK(memcmp(&c_whole, &c_chunk, sizeof(c_whole)) == 0, "counters depend on chunking");
+    FZ_CHECK(buf_eq(&whole.clean, &pool->run.clean), "pool clean output differs from the stream");
+    FZ_CHECK(buf_eq(&whole.quar, &pool->run.quar), "pool quarantine differs from the stream");
+    FZ_CHECK(buf_eq(&whole.audit, &pool->run.audit), "pool audit differs from the stream");
+    FZ_CHECK(pool->run.oversized == whole.oversized, "pool and stream split records differently");
     FZ_CHECK(!contains(&whole.clean, FUZZ_SECRET) && !contains(&chunk.clean, FUZZ_SECRET) &&
              !contains(&marker.clean, FUZZ_SECRET), "the test secret reached the clean output");
     FZ_CHECK(lines(&whole.clean) == c_whole.clean, "clean output lines != clean records");
@@ -488,6 +559,15 @@ int main(int argc, char **argv)
         fclose(f);
         LLVMFuzzerTestOneInput(b.p ? b.p : (const uint8_t *)"", b.n);
         free(b.p);
+    }
+    for (i = 0; i < 3; i++) {
+        scrub_pool_merge_stats(pools[i]->pl);
+        scrub_pool_destroy(pools[i]->pl);
+        scrub_stats_destroy(pools[i]->stats);
+        free(pools[i]->run.clean.p);
+        free(pools[i]->run.quar.p);
+        free(pools[i]->run.audit.p);
+        free(pools[i]);
     }
     scrub_worker_destroy(workers[0]);
     scrub_worker_destroy(workers[1]);
