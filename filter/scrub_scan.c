@@ -875,6 +875,39 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
     return scan_text(w, rec, len, &w->f);
 }
 
+/* A clean result for rec (nothing found yet) and empty findings. */
+static void start_result(scrub_worker_t *w, scrub_result_t *res, const uint8_t *rec, size_t len)
+{
+    memset(res, 0, sizeof(res[0]));
+    res->failed_rule = -1;
+    res->in_len = len;
+    res->out = rec;
+    res->out_len = len;
+    w->f.n = 0;
+    w->failed_rule = -1;
+}
+
+/* Hand the findings to res; when they decide the verdict without a rewrite
+ * (quarantine, drop, tags only) set it and return 1. */
+static int settle(fvec_t *f, scrub_result_t *res)
+{
+    res->nfindings = f->n;
+    res->findings = f->v;
+    switch (strongest(f)) {
+    case SCRUB_ACT_QUARANTINE:
+        res->verdict = SCRUB_V_QUARANTINED;
+        return 1;
+    case SCRUB_ACT_DROP:
+        res->verdict = SCRUB_V_DROPPED;
+        return 1;
+    case SCRUB_ACT_TAG:
+        res->verdict = SCRUB_V_TAGGED;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const uint64_t *bits,
                      scrub_result_t *res)
 {
@@ -883,13 +916,7 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const ui
     int rc;
 
     w->preset = bits;
-    memset(res, 0, sizeof(res[0]));
-    res->failed_rule = -1;
-    res->in_len = len;
-    res->out = rec;
-    res->out_len = len;
-    w->f.n = 0;
-    w->failed_rule = -1;
+    start_result(w, res, rec, len);
     if (len > rs->cfg->limits.max_record) {
         scrub_scan_fail(w, res, SCRUB_FAIL_OVERSIZE, -1, rec, len);
         return;
@@ -905,20 +932,8 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const ui
         return;
     }
     qsort(w->f.v, w->f.n, sizeof(*w->f.v), cmp_finding);
-    res->nfindings = w->f.n;
-    res->findings = w->f.v;
-    switch (strongest(&w->f)) {
-    case SCRUB_ACT_QUARANTINE:
-        res->verdict = SCRUB_V_QUARANTINED;
+    if (settle(&w->f, res)) {
         return;
-    case SCRUB_ACT_DROP:
-        res->verdict = SCRUB_V_DROPPED;
-        return;
-    case SCRUB_ACT_TAG:
-        res->verdict = SCRUB_V_TAGGED;
-        return;
-    default:
-        break;
     }
     if (structured) {
         if (!w->lv[0].changed) {
@@ -971,13 +986,7 @@ void scrub_worker_scan_field(scrub_worker_t *w, const uint8_t *path, size_t path
             break;
         }
     }
-    memset(res, 0, sizeof(res[0]));
-    res->failed_rule = -1;
-    res->in_len = len;
-    res->out = val;
-    res->out_len = len;
-    w->f.n = 0;
-    w->failed_rule = -1;
+    start_result(w, res, val, len);
     if (len > w->rs->cfg->limits.max_record) {
         scrub_scan_fail(w, res, SCRUB_FAIL_OVERSIZE, -1, val, len);
         return;
@@ -994,17 +1003,8 @@ void scrub_worker_scan_field(scrub_worker_t *w, const uint8_t *path, size_t path
     for (i = 0; i < w->f.n && i < w->tf.n; i++) {
         w->f.v[i] = w->tf.v[i];
     }
-    res->nfindings = w->f.n;
-    res->findings = w->f.v;
-    switch (strongest(&w->f)) {
-    case SCRUB_ACT_QUARANTINE:
-        res->verdict = SCRUB_V_QUARANTINED;
+    if (settle(&w->f, res)) {
         return;
-    case SCRUB_ACT_DROP:
-        res->verdict = SCRUB_V_DROPPED;
-        return;
-    default:
-        break;
     }
     if (repl == NULL) {
         res->verdict = SCRUB_V_TAGGED;

@@ -411,6 +411,18 @@ static int count_clean(scrub_stream_t *s, span_state_t *st, size_t upto)
     return 0;
 }
 
+/* Number the next whole record (len bytes) and describe where it came from. */
+static void begin_record(scrub_stream_t *s, scrub_origin_t *o, size_t len)
+{
+    s->recno++;
+    o->name = s->name;
+    o->record = s->recno;
+    o->offset = s->offset;
+    o->part = SCRUB_PART_WHOLE;
+    o->rs = s->rs;
+    s->offset += len;
+}
+
 /* ---- multi-line private keys ---------------------------------------------------
  * A BEGIN ... PRIVATE KEY line without its END starts a bounded state: the
  * following lines that look like a key body (base64, armour headers, blank)
@@ -494,13 +506,7 @@ static int pem_redact_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_
     res.in_len = c;
     res.nfindings = c > 0 ? 1 : 0;
     res.findings = &f;
-    s->recno++;
-    o.name = s->name;
-    o.record = s->recno;
-    o.offset = s->offset;
-    o.part = SCRUB_PART_WHOLE;
-    o.rs = s->rs;
-    s->offset += len;
+    begin_record(s, &o, len);
     st->counted = le;
     scrub_buf_reset(&s->marker);
     rc = c == 0 ? 0 : scrub_buf_printf(&s->marker, "[REDACTED:%s]",
@@ -559,13 +565,7 @@ static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le,
     if (c > s->max_record) {
         return oversize_line(s, st, ls, le);
     }
-    s->recno++;
-    o.name = s->name;
-    o.record = s->recno;
-    o.offset = s->offset;
-    o.part = SCRUB_PART_WHOLE;
-    o.rs = s->rs;
-    s->offset += len;
+    begin_record(s, &o, len);
     st->counted = le;
     scrub_scan_with(s->w, rec, c, bits, &res);
     if (s->stats != NULL) {
