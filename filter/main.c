@@ -984,7 +984,19 @@ int main(int argc, char **argv)
         rc = cli_kafka_run(&c.kafka, rs);
     }
     else if (c.check) {
-        printf("%s: %zu rules OK\n", cfg, scrub_ruleset_count(rs));
+        int slow = scrub_ruleset_lint(rs, warn_cb, &c);
+        size_t i, nkeys = 0;
+        for (i = 0; i < scrub_ruleset_count(rs); i++) {
+            scrub_rule_info_t ri;
+            scrub_ruleset_rule(rs, i, &ri);
+            nkeys += ri.detector != NULL && strcmp(ri.detector, "key") == 0;
+        }
+        printf("%s: %zu rules OK (and %zu key-based rules)", cfg, scrub_ruleset_count(rs) - nkeys,
+               nkeys);
+        if (slow > 0) {
+            printf(", %d may backtrack catastrophically (see the warnings)", slow);
+        }
+        printf("\n");
         rc = CLI_EXIT_OK;
     }
     else if (c.list) {

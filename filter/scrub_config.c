@@ -233,6 +233,34 @@ scrub_action_t scrub_action_parse(const char *name)
     return SCRUB_ACT_NONE;
 }
 
+/* Call fn for every key of mapping n (what names the section in messages).
+ * Non-mapping nodes and non-string keys are errors. Stops at fn's first error. */
+typedef int (*pair_fn)(cfg_file_t *f, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       void *ctx);
+
+static int each_pair(cfg_file_t *f, yaml_node_t *n, const char *rule, const char *what,
+                     pair_fn fn, void *ctx)
+{
+    yaml_node_pair_t *p;
+    int rc;
+
+    if (n->type != YAML_MAPPING_NODE) {
+        return cfg_error(f, n, rule, "'%s' must be a mapping", what);
+    }
+    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(f, p->key);
+        const char *key = scalar(k);
+        if (key == NULL) {
+            return cfg_error(f, k, rule, "mapping keys must be strings");
+        }
+        rc = fn(f, key, k, node(f, p->value), ctx);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 static int parse_action(cfg_file_t *f, yaml_node_t *n, const char *rule, scrub_action_t *out)
 {
     const char *s;
@@ -270,48 +298,45 @@ static int parse_severity(cfg_file_t *f, yaml_node_t *n, const char *rule, char 
                                  "critical)", s);
 }
 
-static int parse_mask(cfg_file_t *f, yaml_node_t *n, const char *rule, scrub_mask_spec_t *m)
+typedef struct mask_ctx {
+    const char *rule;        /* rule id for messages, or NULL */
+    scrub_mask_spec_t *m;    /* filled */
+} mask_ctx_t;
+
+static int mask_pair(cfg_file_t *f, const char *key, yaml_node_t *k, yaml_node_t *val, void *ctx)
 {
-    yaml_node_pair_t *p;
+    mask_ctx_t *mc = ctx;
     unsigned long long v;
     int rc;
 
-    if (n->type != YAML_MAPPING_NODE) {
-        return cfg_error(f, n, rule, "'mask' must be a mapping");
+    if (strcmp(key, "keep_start") == 0 || strcmp(key, "keep_end") == 0) {
+        rc = parse_uint(f, val, mc->rule, key, 64, &v);
+        if (rc == 0 && key[5] == 's') {
+            mc->m->keep_start = (unsigned)v;
+        }
+        else if (rc == 0) {
+            mc->m->keep_end = (unsigned)v;
+        }
+        return rc;
     }
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = node(f, p->key);
-        yaml_node_t *val = node(f, p->value);
-        const char *key = scalar(k);
-        if (key == NULL) {
-            return cfg_error(f, k, rule, "mapping keys must be strings");
-        }
-        if (strcmp(key, "keep_start") == 0 || strcmp(key, "keep_end") == 0) {
-            rc = parse_uint(f, val, rule, key, 64, &v);
-            if (rc != 0) {
-                return rc;
-            }
-            if (key[5] == 's') {
-                m->keep_start = (unsigned)v;
-            }
-            else {
-                m->keep_end = (unsigned)v;
-            }
-        }
-        else if (strcmp(key, "char") == 0) {
-            const char *s = scalar(val);
-            if (s == NULL || strlen(s) != 1 || (unsigned char)s[0] < 0x20 ||
-                (unsigned char)s[0] > 0x7e) {
-                return cfg_error(f, val, rule, "'mask.char' must be one printable ASCII "
+    if (strcmp(key, "char") == 0) {
+        const char *s = scalar(val);
+        if (s == NULL || strlen(s) != 1 || (unsigned char)s[0] < 0x20 ||
+            (unsigned char)s[0] > 0x7e) {
+            return cfg_error(f, val, mc->rule, "'mask.char' must be one printable ASCII "
                                                "character");
-            }
-            m->ch = s[0];
         }
-        else {
-            return cfg_error(f, k, rule, "unknown key 'mask.%s'", key);
-        }
+        mc->m->ch = s[0];
+        return 0;
     }
-    return 0;
+    return cfg_error(f, k, mc->rule, "unknown key 'mask.%s'", key);
+}
+
+static int parse_mask(cfg_file_t *f, yaml_node_t *n, const char *rule, scrub_mask_spec_t *m)
+{
+    mask_ctx_t mc = {rule, m};
+
+    return each_pair(f, n, rule, "mask", mask_pair, &mc);
 }
 
 /* ---- rules ---------------------------------------------------------------- */
@@ -511,143 +536,114 @@ static int parse_rules(cfg_file_t *f, yaml_node_t *n)
 
 /* ---- sections --------------------------------------------------------------- */
 
-static int parse_defaults(cfg_file_t *f, yaml_node_t *n)
+static int defaults_pair(cfg_file_t *f, const char *key, yaml_node_t *k, yaml_node_t *v,
+                         void *ctx)
 {
-    yaml_node_pair_t *p;
     scrub_config_t *c = f->c;
-    int rc = 0;
 
-    if (n->type != YAML_MAPPING_NODE) {
-        return cfg_error(f, n, NULL, "'defaults' must be a mapping");
+    (void)ctx;
+    if (strcmp(key, "action") == 0) {
+        return parse_action(f, v, NULL, &c->def_action);
     }
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && rc == 0; p++) {
-        yaml_node_t *k = node(f, p->key);
-        yaml_node_t *v = node(f, p->value);
-        const char *key = scalar(k);
-        if (key == NULL) {
-            rc = cfg_error(f, k, NULL, "mapping keys must be strings");
-        }
-        else if (strcmp(key, "action") == 0) {
-            rc = parse_action(f, v, NULL, &c->def_action);
-        }
-        else if (strcmp(key, "replacement") == 0) {
-            rc = set_str(f, v, NULL, "defaults.replacement", &c->def_replacement);
-        }
-        else if (strcmp(key, "hash_replacement") == 0) {
-            rc = set_str(f, v, NULL, "defaults.hash_replacement", &c->hash_replacement);
-        }
-        else if (strcmp(key, "severity") == 0) {
-            rc = parse_severity(f, v, NULL, &c->def_severity);
-        }
-        else if (strcmp(key, "mask") == 0) {
-            rc = parse_mask(f, v, NULL, &c->def_mask);
-        }
-        else {
-            rc = cfg_error(f, k, NULL, "unknown key 'defaults.%s'", key);
-        }
+    if (strcmp(key, "replacement") == 0) {
+        return set_str(f, v, NULL, "defaults.replacement", &c->def_replacement);
     }
-    return rc;
+    if (strcmp(key, "hash_replacement") == 0) {
+        return set_str(f, v, NULL, "defaults.hash_replacement", &c->hash_replacement);
+    }
+    if (strcmp(key, "severity") == 0) {
+        return parse_severity(f, v, NULL, &c->def_severity);
+    }
+    if (strcmp(key, "mask") == 0) {
+        return parse_mask(f, v, NULL, &c->def_mask);
+    }
+    return cfg_error(f, k, NULL, "unknown key 'defaults.%s'", key);
 }
 
-static int parse_hash(cfg_file_t *f, yaml_node_t *n)
+static int hash_pair(cfg_file_t *f, const char *key, yaml_node_t *k, yaml_node_t *val, void *ctx)
 {
-    yaml_node_pair_t *p;
     scrub_config_t *c = f->c;
     unsigned long long v;
-    int rc = 0;
+    int rc;
 
-    if (n->type != YAML_MAPPING_NODE) {
-        return cfg_error(f, n, NULL, "'hash' must be a mapping");
+    (void)ctx;
+    if (strcmp(key, "key") == 0) {
+        return set_str(f, val, NULL, "hash.key", &c->hash_key);
     }
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && rc == 0; p++) {
-        yaml_node_t *k = node(f, p->key);
-        yaml_node_t *val = node(f, p->value);
-        const char *key = scalar(k);
-        if (key == NULL) {
-            rc = cfg_error(f, k, NULL, "mapping keys must be strings");
+    if (strcmp(key, "key_env") == 0) {
+        const char *name = scalar(val);
+        const char *env = name ? getenv(name) : NULL;
+        if (name == NULL) {
+            return cfg_error(f, val, NULL, "'hash.key_env' must name an environment variable");
         }
-        else if (strcmp(key, "key") == 0) {
-            rc = set_str(f, val, NULL, "hash.key", &c->hash_key);
+        if (env != NULL && env[0] != '\0') {
+            free(c->hash_key);
+            c->hash_key = xstrdup(env);
+            return c->hash_key ? 0 : SCRUB_ENOMEM;
         }
-        else if (strcmp(key, "key_env") == 0) {
-            const char *name = scalar(val);
-            const char *env = name ? getenv(name) : NULL;
-            if (name == NULL) {
-                rc = cfg_error(f, val, NULL, "'hash.key_env' must name an environment variable");
-            }
-            else if (env != NULL && env[0] != '\0') {
-                free(c->hash_key);
-                c->hash_key = xstrdup(env);
-                rc = c->hash_key ? 0 : SCRUB_ENOMEM;
-            }
-        }
-        else if (strcmp(key, "length") == 0) {
-            rc = parse_uint(f, val, NULL, "hash.length", 64, &v);
-            if (rc == 0 && v < 8) {
-                rc = cfg_error(f, val, NULL, "'hash.length' must be between 8 and 64");
-            }
-            c->hash_length = (unsigned)v;
-        }
-        else {
-            rc = cfg_error(f, k, NULL, "unknown key 'hash.%s'", key);
-        }
+        return 0;
     }
-    return rc;
+    if (strcmp(key, "length") == 0) {
+        rc = parse_uint(f, val, NULL, "hash.length", 64, &v);
+        if (rc == 0 && v < 8) {
+            rc = cfg_error(f, val, NULL, "'hash.length' must be between 8 and 64");
+        }
+        c->hash_length = rc == 0 ? (unsigned)v : c->hash_length;
+        return rc;
+    }
+    return cfg_error(f, k, NULL, "unknown key 'hash.%s'", key);
 }
 
-static int parse_limits(cfg_file_t *f, yaml_node_t *n)
+/* limits.*: every value is an integer; the table gives its range. */
+static int limits_pair(cfg_file_t *f, const char *key, yaml_node_t *k, yaml_node_t *val,
+                       void *ctx)
 {
-    yaml_node_pair_t *p;
+    static const struct {
+        const char *name;            /* key */
+        unsigned long long lo, hi;   /* accepted range */
+    } tab[] = {{"max_record", 64, 1ULL << 40},       {"match_limit", 1, UINT32_MAX},
+               {"depth_limit", 1, UINT32_MAX},       {"heap_limit_kb", 1, UINT32_MAX},
+               {"max_findings", 1, 1ULL << 40},      {"max_depth", 1, 100000}};
     scrub_limits_t *l = &f->c->limits;
     unsigned long long v;
-    int rc = 0;
+    size_t i;
+    int rc;
 
-    if (n->type != YAML_MAPPING_NODE) {
-        return cfg_error(f, n, NULL, "'limits' must be a mapping");
+    (void)ctx;
+    for (i = 0; i < sizeof(tab) / sizeof(tab[0]) && strcmp(tab[i].name, key) != 0; i++) {
     }
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && rc == 0; p++) {
-        yaml_node_t *k = node(f, p->key);
-        yaml_node_t *val = node(f, p->value);
-        const char *key = scalar(k);
-        if (key == NULL) {
-            rc = cfg_error(f, k, NULL, "mapping keys must be strings");
-            break;
-        }
-        rc = parse_uint(f, val, NULL, key, 1ULL << 40, &v);
-        if (rc != 0) {
-            break;
-        }
-        if (strcmp(key, "max_record") == 0) {
-            if (v < 64) {
-                rc = cfg_error(f, val, NULL, "'limits.max_record' must be at least 64");
-            }
-            l->max_record = (size_t)v;
-        }
-        else if (strcmp(key, "match_limit") == 0 && v > 0 && v <= UINT32_MAX) {
-            l->match_limit = (uint32_t)v;
-        }
-        else if (strcmp(key, "depth_limit") == 0 && v > 0 && v <= UINT32_MAX) {
-            l->depth_limit = (uint32_t)v;
-        }
-        else if (strcmp(key, "heap_limit_kb") == 0 && v > 0 && v <= UINT32_MAX) {
-            l->heap_limit_kb = (uint32_t)v;
-        }
-        else if (strcmp(key, "max_findings") == 0 && v > 0) {
-            l->max_findings = (size_t)v;
-        }
-        else if (strcmp(key, "max_depth") == 0 && v > 0 && v <= 100000) {
-            l->max_depth = (unsigned)v;
-        }
-        else if (strcmp(key, "match_limit") == 0 || strcmp(key, "depth_limit") == 0 ||
-                 strcmp(key, "heap_limit_kb") == 0 || strcmp(key, "max_findings") == 0 ||
-                 strcmp(key, "max_depth") == 0) {
-            rc = cfg_error(f, val, NULL, "'limits.%s' is out of range", key);
-        }
-        else {
-            rc = cfg_error(f, k, NULL, "unknown key 'limits.%s'", key);
-        }
+    if (i == sizeof(tab) / sizeof(tab[0])) {
+        return cfg_error(f, k, NULL, "unknown key 'limits.%s'", key);
     }
-    return rc;
+    rc = parse_uint(f, val, NULL, key, 1ULL << 40, &v);
+    if (rc != 0) {
+        return rc;
+    }
+    if (v < tab[i].lo || v > tab[i].hi) {
+        return cfg_error(f, val, NULL, "'limits.%s' must be between %llu and %llu", key,
+                         tab[i].lo, tab[i].hi);
+    }
+    switch (i) {
+    case 0:
+        l->max_record = (size_t)v;
+        break;
+    case 1:
+        l->match_limit = (uint32_t)v;
+        break;
+    case 2:
+        l->depth_limit = (uint32_t)v;
+        break;
+    case 3:
+        l->heap_limit_kb = (uint32_t)v;
+        break;
+    case 4:
+        l->max_findings = (size_t)v;
+        break;
+    default:
+        l->max_depth = (unsigned)v;
+        break;
+    }
+    return 0;
 }
 
 static int add_setting(cfg_file_t *f, const char *path, yaml_node_t *v)
@@ -824,13 +820,13 @@ static int parse_top(cfg_file_t *f, yaml_node_t *root)
             rc = want_scalar(f, v, NULL, key, &s);
         }
         else if (strcmp(key, "defaults") == 0) {
-            rc = parse_defaults(f, v);
+            rc = each_pair(f, v, NULL, "defaults", defaults_pair, NULL);
         }
         else if (strcmp(key, "hash") == 0) {
-            rc = parse_hash(f, v);
+            rc = each_pair(f, v, NULL, "hash", hash_pair, NULL);
         }
         else if (strcmp(key, "limits") == 0) {
-            rc = parse_limits(f, v);
+            rc = each_pair(f, v, NULL, "limits", limits_pair, NULL);
         }
         else if (strcmp(key, "disable") == 0) {
             rc = add_list(f, v, NULL, "disable", &c->disable);

@@ -127,7 +127,7 @@ UT_TEST(config_errors)
          "secret_group 2 does not exist"},
         {"rules:\n  - id: a\n    regex: 'x'\n    validate: [nope]\n", SCRUB_ECONFIG,
          "rule 'a':"},
-        {"limits:\n  max_record: 10\n", SCRUB_ECONFIG, "at least 64"},
+        {"limits:\n  max_record: 10\n", SCRUB_ECONFIG, "must be between 64"},
         {"bogus: 1\n", SCRUB_ECONFIG, ":1:1: unknown key 'bogus'"},
         {"include: [does-not-exist.yaml]\n", SCRUB_ECONFIG, "cannot open included file"},
         {"rules:\n  - id: a\n    regex: '[z-a]'\n", SCRUB_EREGEX, "at offset 3"},
