@@ -21,16 +21,21 @@
 
 static const char *const fills[] = {"a", "A1", " ", "-a", "=", "%41", "a.", "\\n", "/", "0", NULL};
 
-/* prefix + fill repeated up to LINT_LEN + a closing byte that does not match much */
-static size_t build(uint8_t *buf, const char *prefix, size_t plen, const char *fill, char close)
+/* decoy + prefix + fill repeated up to LINT_LEN + a closing byte that does not
+ * match much. The decoy holds every character of the pattern's source, so
+ * PCRE2's "required character" shortcut cannot reject the subject at once and
+ * the backtracking, if any, really happens. */
+static size_t build(uint8_t *buf, const char *decoy, const char *prefix, size_t plen,
+                    const char *fill, char close)
 {
-    size_t n = 0, fl = strlen(fill);
+    size_t n = strlen(decoy), fl = strlen(fill);
 
+    memcpy(buf, decoy, n);
     if (plen > 256) {
         plen = 256;
     }
-    memcpy(buf, prefix, plen);
-    n = plen;
+    memcpy(buf + n, prefix, plen);
+    n += plen;
     while (n + fl < LINT_LEN - 1) {
         memcpy(buf + n, fill, fl);
         n += fl;
@@ -43,17 +48,35 @@ static size_t build(uint8_t *buf, const char *prefix, size_t plen, const char *f
 static int rule_backtracks(const scrub_rule_t *r, pcre2_match_data *md, pcre2_match_context *mc,
                            uint8_t *buf)
 {
-    size_t k, f;
+    size_t k, f, i, nd = 0;
     const char *ex = r->spec->ex_match.n > 0 ? r->spec->ex_match.v[0].s : "";
+    const char *src = r->spec->regex.s;
+    char decoy[130];
+    int seen[256] = {0};
+
+    for (i = 0; src[i] != '\0' && nd < 127; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        if (ch > 0x20 && ch < 0x7f && !seen[ch]) {
+            seen[ch] = 1;
+            decoy[nd++] = (char)ch;
+        }
+    }
+    decoy[nd++] = ' ';
+    decoy[nd] = '\0';
 
     for (k = 0; k <= r->nkeywords; k++) {
         const char *pre = k < r->nkeywords ? r->keywords[k] : ex;
         for (f = 0; fills[f] != NULL; f++) {
-            size_t n = build(buf, pre, strlen(pre), fills[f], '\x01');
-            int rc = pcre2_match(r->re, buf, n, 0, 0, md, mc);
-            if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-                rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
-                return 1;
+            int d;
+            /* with the decoy (beats the required-character shortcut) and without
+             * (anchored patterns only backtrack from the subject's start) */
+            for (d = 0; d < 2; d++) {
+                size_t n = build(buf, d ? decoy : "", pre, strlen(pre), fills[f], '\x01');
+                int rc = pcre2_match(r->re, buf, n, 0, 0, md, mc);
+                if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+                    return 1;
+                }
             }
         }
         if (k == r->nkeywords) {
@@ -68,7 +91,7 @@ int scrub_ruleset_lint(const scrub_ruleset_t *rs, void (*warn)(void *ctx, const 
 {
     pcre2_match_data *md = pcre2_match_data_create(rs->max_ovector, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
-    uint8_t *buf = malloc(LINT_LEN + 8);
+    uint8_t *buf = malloc(LINT_LEN + 512);
     size_t i;
     int n = 0;
 
