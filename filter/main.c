@@ -854,7 +854,8 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t **rsp, const char *cf
         rc = cli_writer_flush(&out);
     }
     if (rc != 0 && rc != SCRUB_EPIPE) {
-        fprintf(stderr, "logscrub: %s\n", out.err ? strerror(out.saved_errno) : scrub_strerror(rc));
+        fprintf(stderr, "logscrub: %s: %s\n", c->output ? c->output : "output",
+                out.err ? strerror(out.saved_errno) : scrub_strerror(rc));
         exit_code = CLI_EXIT_IO;
     }
 done:

@@ -247,6 +247,8 @@ scrub_stats_t *scrub_stats_new(const scrub_ruleset_t *rs);
 void scrub_stats_destroy(scrub_stats_t *st);
 /* Add src into dst; per-rule counts match by rule id when the sets differ. */
 void scrub_stats_merge(scrub_stats_t *dst, const scrub_stats_t *src);
+/* Zero every counter (the block stays bound to its rule set). */
+void scrub_stats_clear(scrub_stats_t *st);
 /* Re-index per-rule counts for a new rule set (hot reload), by rule id; counts of
  * rules that are gone are dropped. 0 or SCRUB_ENOMEM (then unchanged). */
 int scrub_stats_rebind(scrub_stats_t *st, const scrub_ruleset_t *rs);

@@ -383,7 +383,7 @@ static int write_block(scrub_pool_t *pl, block_t *b)
             res.verdict = sg->verdict;
             res.failure = sg->failure;
             res.failed_rule = sg->failed_rule;
-            res.findings = b->f + sg->f_first;
+            res.findings = b->f != NULL ? b->f + sg->f_first : NULL;
             res.nfindings = sg->f_count;
             res.out = p;
             res.out_len = sg->len;
@@ -392,7 +392,8 @@ static int write_block(scrub_pool_t *pl, block_t *b)
             break;
         }
         case SEG_AUDIT:
-            rc = pl->ops.audit(pl->ops.ctx, &o, b->f + sg->f_first, p, sg->len);
+            rc = b->f != NULL ? pl->ops.audit(pl->ops.ctx, &o, b->f + sg->f_first, p, sg->len)
+                              : 0;
             break;
         default:
             break;
@@ -679,14 +680,14 @@ void scrub_pool_merge_stats(scrub_pool_t *pl)
 {
     unsigned i;
 
+    /* Counters are merged and cleared in place: the threads' streams keep
+     * pointing at their blocks. */
     for (i = 0; i < pl->nthreads; i++) {
         scrub_stats_merge(pl->stats, pl->thr[i].stats);
-        scrub_stats_destroy(pl->thr[i].stats);
-        pl->thr[i].stats = scrub_stats_new(scrub_worker_ruleset(pl->thr[i].w));
+        scrub_stats_clear(pl->thr[i].stats);
     }
     scrub_stats_merge(pl->stats, pl->wstats);
-    scrub_stats_destroy(pl->wstats);
-    pl->wstats = scrub_stats_new(pl->rs);
+    scrub_stats_clear(pl->wstats);
 }
 
 /* ---- life cycle --------------------------------------------------------------------- */

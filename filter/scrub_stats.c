@@ -67,6 +67,16 @@ scrub_stats_t *scrub_stats_new(const scrub_ruleset_t *rs)
     return st;
 }
 
+void scrub_stats_clear(scrub_stats_t *st)
+{
+    memset(&st->c, 0, sizeof(st->c));
+    memset(st->per_rule, 0, st->nrules * sizeof(*st->per_rule));
+    memset(st->fail, 0, sizeof(st->fail));
+    while (st->ngone > 0) {
+        free(st->gone_id[--st->ngone]);
+    }
+}
+
 /* Index of rule `id` in st's rule set, or -1. */
 static long find_rule(const scrub_stats_t *st, const char *id)
 {

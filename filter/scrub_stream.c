@@ -449,8 +449,9 @@ static int pem_begin_rule(const scrub_result_t *res, const uint8_t *rec, size_t 
     if (find_mem(b, c - at, "PRIVATE KEY") == NULL || find_mem(b, c - at, "-----END") != NULL) {
         return -1;
     }
+    /* only a rule whose secret starts at the marker (a private-key rule) starts the state */
     for (i = 0; i < res->nfindings; i++) {
-        if (res->findings[i].start <= at + 11 && res->findings[i].end > at) {
+        if (res->findings[i].start == at && res->findings[i].action < SCRUB_ACT_DROP) {
             return (int)res->findings[i].rule;
         }
     }
@@ -534,7 +535,8 @@ static int pem_follow(scrub_stream_t *s, span_state_t *st, size_t n, size_t *pos
     while (s->pem_left > 0 && *pos < n) {
         const uint8_t *nl = memchr(st->p + *pos, '\n', n - *pos);
         size_t le = nl ? (size_t)(nl - st->p) + 1 : n;
-        int kind = pem_line_kind(st->p + *pos, content_len(st->p + *pos, le - *pos));
+        size_t c = content_len(st->p + *pos, le - *pos);
+        int kind = c > s->max_record ? 0 : pem_line_kind(st->p + *pos, c);
         if (kind == 0) {
             s->pem_left = 0;
             break;
