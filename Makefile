@@ -34,7 +34,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns corpus eval reload perms pipe install-check demo install clean deps asan
+.PHONY: all test unit golden patterns corpus eval reload perms pipe hostile install-check demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -106,7 +106,11 @@ install-check: $(BIN)
 pipe: $(BIN)
 	tests/run-pipe.sh ./$(BIN)
 
-test: all unit golden patterns corpus eval reload perms pipe install-check asan $(TEST_TARGETS)
+# Hostile input: a 100 MB record, binary data, deep JSON, adversarial lines; terminal output.
+hostile: $(BIN)
+	tests/run-hostile.sh ./$(BIN)
+
+test: all unit golden patterns corpus eval reload perms pipe hostile install-check asan $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 clean:
