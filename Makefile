@@ -61,13 +61,19 @@ unit: $(BUILD)/run-unit
 
 # The same unit and golden tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-asan:
+asan: $(FOLLOW_WRITER)
 	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" SAN="$(ASAN_SAN)" \
 	    LDFLAGS="$(ASAN_SAN)" build-asan/logscrub build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 tests/run-golden.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 GOLDEN_EXTRA="--threads 1" tests/run-golden.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 build-asan/logscrub --test-rules -c patterns/default.yaml > /dev/null
+	ASAN_OPTIONS=detect_leaks=1 tests/run-reload.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 tests/run-pipe.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 tests/run-perms.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 tests/run-corpus.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 tests/eval/run-eval.sh build-asan/logscrub > /dev/null
+	$(if $(FOLLOW_WRITER),ASAN_OPTIONS=detect_leaks=1 tests/follow/run.sh build-asan/logscrub $(FOLLOW_WRITER))
 
 # Every golden case runs on the thread pool (default) and on the single-thread stream.
 golden: $(BIN)
