@@ -6,6 +6,7 @@
 # SPDX-License-Identifier: Apache-2.0
 set -u
 bin=${1:-./logscrub}
+cfg=$(cd "$(dirname "$0")/.." && pwd)/patterns/default.yaml   # explicit: the binary may live outside the tree
 corpus=${CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/corpus}
 [ -d "$corpus" ] || corpus=$(cd "$(dirname "$0")/.." && pwd)/../shared/corpus
 if [ ! -d "$corpus" ]; then
@@ -19,7 +20,7 @@ while IFS= read -r -d '' f; do
     case "$f" in *LICENSE*|*README*) continue ;; esac
     fmt=raw
     case "$f" in */json/*) fmt=json ;; esac
-    "$bin" --format "$fmt" --stats "$f" > "$tmp/out" 2> "$tmp/err"
+    "$bin" -c "$cfg" --format "$fmt" --stats "$f" > "$tmp/out" 2> "$tmp/err"
     rc=$?
     findings=$(grep -o '"findings":[0-9]*' "$tmp/err" | head -1 | cut -d: -f2)
     ok=1 why=""

@@ -5,13 +5,14 @@
 # SPDX-License-Identifier: Apache-2.0
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cfg=$(cd "$(dirname "$0")/.." && pwd)/patterns/default.yaml   # explicit: the binary may live outside the tree
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "pipe: FAIL: $1"; fi; }
 for t in 1 2; do
     rm -f "$tmp/fifo" "$tmp/out"; mkfifo "$tmp/fifo"
-    "$bin" --threads $t < "$tmp/fifo" > "$tmp/out" &
+    "$bin" -c "$cfg" --threads $t < "$tmp/fifo" > "$tmp/out" &
     pid=$!
     exec 3> "$tmp/fifo"
     echo "first Authorization: Bearer 0VrbBGI09QYNdaKy8isWydfh" >&3
@@ -21,7 +22,7 @@ for t in 1 2; do
     kill -TERM $pid; sleep 0.3; exec 3>&-
     wait $pid; rc=$?
     check "threads=$t: SIGTERM exits 0 after flushing" '[ $rc = 0 ] && grep -q "^partial line" "$tmp/out"'
-    seq 1 300000 | sed "s/$/ some log text/" | "$bin" --threads $t 2> "$tmp/err" | head -1 > /dev/null
+    seq 1 300000 | sed "s/$/ some log text/" | "$bin" -c "$cfg" --threads $t 2> "$tmp/err" | head -1 > /dev/null
     rc=${PIPESTATUS[2]}
     check "threads=$t: closed reader ends quietly with exit 3" '[ $rc = 3 ] && [ ! -s "$tmp/err" ]'
 done
