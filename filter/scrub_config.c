@@ -41,6 +41,26 @@ static char *xstrdup(const char *s)
     return d;
 }
 
+/* Make room for element n of an array *v of *cap elements of size elem
+ * (doubling). Returns 0 or -1; on failure the array is unchanged. */
+static int grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+    size_t ncap;
+    void *nv;
+
+    if (n < *cap) {
+        return 0;
+    }
+    ncap = *cap ? *cap * 2 : 16;
+    nv = realloc(*v, ncap * elem);
+    if (nv == NULL) {
+        return -1;
+    }
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
 static char *where_of(const cfg_file_t *f, const yaml_node_t *n)
 {
     char buf[PATH_MAX + 64];
@@ -508,14 +528,8 @@ static int parse_rules(cfg_file_t *f, yaml_node_t *n)
     for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
         scrub_rule_spec_t *r;
         size_t i;
-        if (c->nrules == c->rules_cap) {
-            size_t ncap = c->rules_cap ? c->rules_cap * 2 : 32;
-            scrub_rule_spec_t *nr = realloc(c->rules, ncap * sizeof(*nr));
-            if (nr == NULL) {
-                return SCRUB_ENOMEM;
-            }
-            c->rules = nr;
-            c->rules_cap = ncap;
+        if (grow((void **)&c->rules, &c->rules_cap, c->nrules, sizeof(*c->rules)) != 0) {
+            return SCRUB_ENOMEM;
         }
         r = &c->rules[c->nrules];
         memset(r, 0, sizeof(*r));
@@ -651,14 +665,8 @@ static int add_setting(cfg_file_t *f, const char *path, yaml_node_t *v)
     scrub_config_t *c = f->c;
     scrub_setting_t *s;
 
-    if (c->nsettings == c->settings_cap) {
-        size_t ncap = c->settings_cap ? c->settings_cap * 2 : 16;
-        scrub_setting_t *ns = realloc(c->settings, ncap * sizeof(*ns));
-        if (ns == NULL) {
-            return SCRUB_ENOMEM;
-        }
-        c->settings = ns;
-        c->settings_cap = ncap;
+    if (grow((void **)&c->settings, &c->settings_cap, c->nsettings, sizeof(*c->settings)) != 0) {
+        return SCRUB_ENOMEM;
     }
     s = &c->settings[c->nsettings];
     s->path = xstrdup(path);

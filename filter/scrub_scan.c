@@ -659,6 +659,26 @@ static int scan_value(scrub_worker_t *w, const uint8_t *key, size_t klen, const 
 static int scan_json(scrub_worker_t *w, int lvl, const uint8_t *text, size_t n, size_t base,
                      size_t *err_off);
 
+/* Start rewriting text at one level: nothing copied, nothing changed yet. */
+static void level_begin(level_t *L, const uint8_t *text, size_t n)
+{
+    scrub_buf_reset(&L->out);
+    L->copied = 0;
+    L->changed = 0;
+    L->text = text;
+    L->text_len = n;
+}
+
+/* After a walk that returned rc: complete the rewritten text with the rest of
+ * the input when something changed. Returns rc or a scrub_buf error. */
+static int level_end(level_t *L, int rc)
+{
+    if (rc == 0 && L->changed) {
+        rc = scrub_buf_append(&L->out, L->text + L->copied, L->text_len - L->copied);
+    }
+    return rc;
+}
+
 /* Copy input up to `upto`, then `repl` escaped, and skip the input to `resume`. */
 static int splice(level_t *L, size_t upto, const uint8_t *repl, size_t rn, size_t resume,
                   int json)
@@ -723,18 +743,9 @@ static int scan_json(scrub_worker_t *w, int lvl, const uint8_t *text, size_t n, 
 {
     level_t *L = &w->lv[lvl];
     json_ctx_t c = {w, lvl, base};
-    int rc;
 
-    scrub_buf_reset(&L->out);
-    L->copied = 0;
-    L->changed = 0;
-    L->text = text;
-    L->text_len = n;
-    rc = scrub_json_walk(L->json, text, n, on_json_token, &c, err_off);
-    if (rc == 0 && L->changed) {
-        rc = scrub_buf_append(&L->out, text + L->copied, n - L->copied);
-    }
-    return rc;
+    level_begin(L, text, n);
+    return level_end(L, scrub_json_walk(L->json, text, n, on_json_token, &c, err_off));
 }
 
 /* ---- logfmt records -------------------------------------------------------- */
@@ -767,18 +778,9 @@ static int on_logfmt_pair(void *ud, const scrub_logfmt_tok_t *t)
 static int scan_logfmt(scrub_worker_t *w, const uint8_t *text, size_t n)
 {
     level_t *L = &w->lv[0];
-    int rc;
 
-    scrub_buf_reset(&L->out);
-    L->copied = 0;
-    L->changed = 0;
-    L->text = text;
-    L->text_len = n;
-    rc = scrub_logfmt_walk(&w->lf, text, n, on_logfmt_pair, w);
-    if (rc == 0 && L->changed) {
-        rc = scrub_buf_append(&L->out, text + L->copied, n - L->copied);
-    }
-    return rc;
+    level_begin(L, text, n);
+    return level_end(L, scrub_logfmt_walk(&w->lf, text, n, on_logfmt_pair, w));
 }
 
 /* ---- verdicts --------------------------------------------------------------------- */
