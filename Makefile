@@ -73,7 +73,8 @@ asan: $(FOLLOW_WRITER)
 	ASAN_OPTIONS=detect_leaks=1 tests/run-perms.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/run-corpus.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/eval/run-eval.sh build-asan/logscrub > /dev/null
-	$(if $(FOLLOW_WRITER),ASAN_OPTIONS=detect_leaks=1 tests/follow/run.sh build-asan/logscrub $(FOLLOW_WRITER))
+	$(if $(FOLLOW_WRITER),LOGSCRUB_CONFIG=$(CURDIR)/patterns/default.yaml ASAN_OPTIONS=detect_leaks=1 \
+	    tests/follow/run.sh build-asan/logscrub $(FOLLOW_WRITER))
 
 # Every golden case runs on the thread pool (default) and on the single-thread stream.
 golden: $(BIN)
