@@ -520,4 +520,7 @@ void cli_kafka_conf_destroy(cli_kafka_conf_t *kc)
     kc->ntopics = 0;
 }
 
+#else
+/* Built without Kafka: nothing here (keeps the translation unit non-empty). */
+typedef int cli_kafka_conf_unused_t;
 #endif /* WITH_KAFKA */

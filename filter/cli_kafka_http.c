@@ -188,4 +188,7 @@ void cli_kafka_http_stop(cli_kafka_http_t *h)
     free(h);
 }
 
+#else
+/* Built without Kafka: nothing here (keeps the translation unit non-empty). */
+typedef int cli_kafka_http_unused_t;
 #endif /* WITH_KAFKA */

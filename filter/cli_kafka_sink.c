@@ -142,4 +142,7 @@ int cli_kafka_sink_close(cli_kafka_sink_t *k)
     return rc;
 }
 
+#else
+/* Built without Kafka: nothing here (keeps the translation unit non-empty). */
+typedef int cli_kafka_sink_unused_t;
 #endif /* WITH_KAFKA */

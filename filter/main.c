@@ -367,7 +367,19 @@ static int parse_args(int argc, char **argv, cli_conf_t *c)
             c->verbose++;
             break;
         case 'V':
-            printf("logscrub %s (%s)\n", SCRUB_VERSION, scrub_versions());
+            printf("logscrub %s (%s)\nfeatures: prefilter %s, kafka %s, threads\n", SCRUB_VERSION,
+                   scrub_versions(),
+#ifdef WITH_VECTORSCAN
+                   "vectorscan",
+#else
+                   "dfa",
+#endif
+#ifdef WITH_KAFKA
+                   "yes"
+#else
+                   "no"
+#endif
+            );
             exit(CLI_EXIT_OK);
         case 'h':
             usage(stdout);

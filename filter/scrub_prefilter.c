@@ -178,6 +178,23 @@ const char *scrub_prefilter_engine_name(const scrub_prefilter_t *pf)
     return "dfa";
 }
 
+/* Point span i at its bit words and preset them. */
+static void span_bits(scrub_span_t *sp, size_t i, uint64_t *bits, size_t nwords,
+                      const uint64_t *init)
+{
+    if (bits == NULL) {
+        sp->bits = NULL;
+        return;
+    }
+    sp->bits = bits + i * nwords;
+    if (init != NULL) {
+        memcpy(sp->bits, init, nwords * sizeof(*bits));
+    }
+    else {
+        memset(sp->bits, 0, nwords * sizeof(*bits));
+    }
+}
+
 #ifdef WITH_VECTORSCAN
 static int by_len(const void *a, const void *b, void *ctx)
 {
@@ -359,23 +376,6 @@ typedef struct hs_lines_ctx {
     size_t nwords;
     const uint64_t *init;   /* preset bits, or NULL */
 } hs_lines_ctx_t;
-
-/* Point span i at its bit words and preset them. */
-static void span_bits(scrub_span_t *sp, size_t i, uint64_t *bits, size_t nwords,
-                      const uint64_t *init)
-{
-    if (bits == NULL) {
-        sp->bits = NULL;
-        return;
-    }
-    sp->bits = bits + i * nwords;
-    if (init != NULL) {
-        memcpy(sp->bits, init, nwords * sizeof(*bits));
-    }
-    else {
-        memset(sp->bits, 0, nwords * sizeof(*bits));
-    }
-}
 
 static int on_line(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                    void *ctx)
@@ -752,6 +752,8 @@ size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc
     if (pf->hs != NULL && sc != NULL) {
         return hs_lines(pf, sc, p, n, spans, cap, bits, nwords, init);
     }
+#else
+    (void)sc;
 #endif
     while (pos < n) {
         size_t hit = dfa_find(pf, p, pos, n);
