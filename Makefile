@@ -59,7 +59,8 @@ $(BUILD)/run-unit: tests/unit/run-unit.c $(UNIT_SRCS) $(BUILD)/registry.h $(BUIL
 unit: $(BUILD)/run-unit
 	$(BUILD)/run-unit
 
-# The same unit and golden tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The test suites under AddressSanitizer + UndefinedBehaviorSanitizer (unit, golden on both
+# paths, rules, reload, pipe, perms, corpus, eval, follow, the plugin harness, Kafka).
 ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan: $(FOLLOW_WRITER)
 	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" SAN="$(ASAN_SAN)" \
@@ -75,6 +76,12 @@ asan: $(FOLLOW_WRITER)
 	ASAN_OPTIONS=detect_leaks=1 tests/eval/run-eval.sh build-asan/logscrub > /dev/null
 	$(if $(FOLLOW_WRITER),LOGSCRUB_CONFIG=$(CURDIR)/patterns/default.yaml ASAN_OPTIONS=detect_leaks=1 \
 	    tests/follow/run.sh build-asan/logscrub $(FOLLOW_WRITER))
+	$(if $(filter test-plugin,$(TEST_TARGETS)),ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory \
+	    BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" SAN="$(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)" \
+	    test-plugin)
+	$(if $(filter test-kafka,$(TEST_TARGETS)),LOGSCRUB=build-asan/logscrub ASAN_OPTIONS=detect_leaks=1 \
+	    $(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" \
+	    SAN="$(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)" test-kafka)
 
 # The minimal build (no Vectorscan, no Kafka: the hand-written prefilter and the stubs)
 # still compiles warning-free and passes the unit and golden tests.
