@@ -168,45 +168,48 @@ static int rec_clean(void *ctx, const uint8_t *p, size_t n)
     return rc;
 }
 
-static int rec_quarantine(void *ctx, const scrub_origin_t *o, const scrub_result_t *res,
-                          const uint8_t *rec, size_t len)
+/* Note a record for the writer: its origin, its bytes (referenced or copied)
+ * and its findings. *out is the new segment (NULL on ENOMEM). */
+static int rec_record(void *ctx, int kind, const scrub_origin_t *o, const uint8_t *rec,
+                      size_t len, const scrub_finding_t *f, size_t nf, seg_t **out)
 {
     block_t *b = ((pthr_t *)ctx)->cur;
     seg_t *sg = add_seg(b);
     int rc;
 
+    *out = sg;
     if (sg == NULL) {
         return SCRUB_ENOMEM;
     }
-    sg->kind = SEG_QUAR;
+    sg->kind = kind;
     sg->origin = *o;
     sg->len = len;
-    sg->verdict = res->verdict;
-    sg->failure = res->failure;
-    sg->failed_rule = res->failed_rule;
     sg->f_first = b->nf;
-    sg->f_count = res->nfindings;
+    sg->f_count = nf;
     rc = keep_bytes(b, sg, rec, len);
-    return rc ? rc : add_findings(b, res->findings, res->nfindings);
+    return rc ? rc : add_findings(b, f, nf);
+}
+
+static int rec_quarantine(void *ctx, const scrub_origin_t *o, const scrub_result_t *res,
+                          const uint8_t *rec, size_t len)
+{
+    seg_t *sg;
+    int rc = rec_record(ctx, SEG_QUAR, o, rec, len, res->findings, res->nfindings, &sg);
+
+    if (sg != NULL) {
+        sg->verdict = res->verdict;
+        sg->failure = res->failure;
+        sg->failed_rule = res->failed_rule;
+    }
+    return rc;
 }
 
 static int rec_audit(void *ctx, const scrub_origin_t *o, const scrub_finding_t *f,
                      const uint8_t *rec, size_t len)
 {
-    block_t *b = ((pthr_t *)ctx)->cur;
-    seg_t *sg = add_seg(b);
-    int rc;
+    seg_t *sg;
 
-    if (sg == NULL) {
-        return SCRUB_ENOMEM;
-    }
-    sg->kind = SEG_AUDIT;
-    sg->origin = *o;
-    sg->len = len;
-    sg->f_first = b->nf;
-    sg->f_count = 1;
-    rc = keep_bytes(b, sg, rec, len);
-    return rc ? rc : add_findings(b, f, 1);
+    return rec_record(ctx, SEG_AUDIT, o, rec, len, f, 1, &sg);
 }
 
 /* ---- worker threads --------------------------------------------------------------- */
