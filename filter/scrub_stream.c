@@ -439,10 +439,14 @@ static const uint8_t *find_mem(const uint8_t *p, size_t n, const char *lit)
 /* The rule whose finding covers an unterminated private-key BEGIN marker, or -1. */
 static int pem_begin_rule(const scrub_result_t *res, const uint8_t *rec, size_t c)
 {
-    const uint8_t *b = find_mem(rec, c, "-----BEGIN ");
+    const uint8_t *b;
     size_t i, at;
 
-    if (b == NULL || res->nfindings == 0) {
+    if (res->nfindings == 0) {
+        return -1; /* the common case: no search of the record at all */
+    }
+    b = find_mem(rec, c, "-----BEGIN ");
+    if (b == NULL) {
         return -1;
     }
     at = (size_t)(b - rec);
