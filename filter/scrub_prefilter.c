@@ -30,6 +30,17 @@ typedef struct pending_out {
     uint32_t next;       /* next output of the same node, or UINT32_MAX */
 } pending_out_t;
 
+#define SEL_EXACT UINT32_MAX
+
+/* One rule a database literal selects: at once (kw == SEL_EXACT: the literal
+ * is the rule's keyword), or when keyword kw, which holds the literal at
+ * offset off, is really there around the hit. */
+typedef struct lit_sel {
+    uint32_t rule;
+    uint32_t kw;
+    uint32_t off;
+} lit_sel_t;
+
 struct scrub_prefilter {
     /* build-time */
     trie_node_t *nodes;       /* trie nodes */
@@ -56,9 +67,10 @@ struct scrub_prefilter {
     size_t nkw;
 #ifdef WITH_VECTORSCAN
     hs_database_t *hs;        /* Vectorscan literal database, NULL when not in use */
-    uint32_t *lit_off;        /* per database literal: first entry in lit_rules */
-    uint32_t *lit_n;          /* per database literal: number of rules it selects */
-    uint32_t *lit_rules;      /* rule ids, grouped by literal */
+    uint32_t *lit_off;        /* per database literal: first entry in lit_sel */
+    uint32_t *lit_n;          /* per database literal: number of entries */
+    uint32_t *lit_len;        /* per database literal: its length */
+    lit_sel_t *lit_sel;       /* rules selected, grouped by literal */
 #endif
 };
 
@@ -115,7 +127,8 @@ void scrub_prefilter_destroy(scrub_prefilter_t *pf)
     hs_free_database(pf->hs);
     free(pf->lit_off);
     free(pf->lit_n);
-    free(pf->lit_rules);
+    free(pf->lit_len);
+    free(pf->lit_sel);
 #endif
     free(pf->nodes);
     free(pf->pend);
@@ -204,35 +217,73 @@ static int by_len(const void *a, const void *b, void *ctx)
     return len[x] < len[y] ? -1 : len[x] > len[y] ? 1 : (x < y ? -1 : x > y);
 }
 
+/* Offset of needle in hay (both folded), or -1. Keywords are short: a plain loop. */
+static long find_in(const char *hay, size_t n, const char *needle, size_t m)
+{
+    size_t i;
+
+    for (i = 0; m <= n && i + m <= n; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Add rule's entry to literal k's list unless an entry already selects it unconditionally. */
+static void sel_add(scrub_prefilter_t *pf, size_t k, size_t *pos, lit_sel_t e)
+{
+    size_t q;
+
+    for (q = pf->lit_off[k]; q < *pos; q++) {
+        lit_sel_t *o = &pf->lit_sel[q];
+        if (o->rule == e.rule && (o->kw == SEL_EXACT || (o->kw == e.kw && o->off == e.off))) {
+            return;
+        }
+        if (o->rule == e.rule && e.kw == SEL_EXACT) {
+            *o = e; /* the unconditional entry replaces a conditional one */
+            return;
+        }
+    }
+    pf->lit_sel[(*pos)++] = e;
+    pf->lit_n[k]++;
+}
+
 /*
  * Fewer literals make the literal matcher faster, so the database holds each
  * distinct keyword once, and a keyword that contains a shorter keyword is left
- * out: the shorter one then selects the longer one's rules too. That selects
- * the same lines and a superset of rules (the regexes decide), never fewer.
+ * out: a hit of the shorter one then checks whether the longer keyword is
+ * there around it (lit_bits_at) before it selects that keyword's rules, so the
+ * selection is exactly what the DFA would give.
  * Returns the number of database literals written to ord[], or 0 on ENOMEM.
  */
 static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
 {
     uint32_t *owner = malloc(pf->nkw * sizeof(*owner));
+    uint32_t *at = malloc(pf->nkw * sizeof(*at));
     size_t i, k, nlit = 0, pos = 0;
 
-    if (owner == NULL) {
+    if (owner == NULL || at == NULL) {
+        free(owner);
+        free(at);
         return 0;
     }
     for (i = 0; i < pf->nkw; i++) {
         ord[i] = (uint32_t)i;
     }
     qsort_r(ord, pf->nkw, sizeof(*ord), by_len, pf->kw_len);
-    /* owner[i]: the kept keyword (by index) whose literal selects keyword i */
+    /* owner[i]: the kept keyword whose literal selects keyword i, found at offset at[i] */
     for (k = 0; k < pf->nkw; k++) {
         uint32_t i2 = ord[k];
         size_t j;
         owner[i2] = i2;
+        at[i2] = 0;
         for (j = 0; j < nlit; j++) {
             uint32_t s2 = ord[j];
-            if (pf->kw_len[s2] <= pf->kw_len[i2] &&
-                memmem(pf->kw[i2], pf->kw_len[i2], pf->kw[s2], pf->kw_len[s2]) != NULL) {
+            long off = find_in(pf->kw[i2], pf->kw_len[i2], pf->kw[s2], pf->kw_len[s2]);
+            if (off >= 0) {
                 owner[i2] = s2;
+                at[i2] = (uint32_t)off;
                 break;
             }
         }
@@ -242,26 +293,26 @@ static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
     }
     pf->lit_off = malloc(nlit * sizeof(*pf->lit_off));
     pf->lit_n = calloc(nlit, sizeof(*pf->lit_n));
-    pf->lit_rules = malloc(pf->nkw * sizeof(*pf->lit_rules));
-    if (pf->lit_off == NULL || pf->lit_n == NULL || pf->lit_rules == NULL) {
+    pf->lit_len = malloc(nlit * sizeof(*pf->lit_len));
+    pf->lit_sel = malloc(pf->nkw * sizeof(*pf->lit_sel));
+    if (pf->lit_off == NULL || pf->lit_n == NULL || pf->lit_len == NULL || pf->lit_sel == NULL) {
         free(owner);
+        free(at);
         return 0;
     }
     for (k = 0; k < nlit; k++) {
         pf->lit_off[k] = (uint32_t)pos;
+        pf->lit_len[k] = (uint32_t)pf->kw_len[ord[k]];
         for (i = 0; i < pf->nkw; i++) {
             if (owner[i] == ord[k]) {
-                size_t q;
-                for (q = pf->lit_off[k]; q < pos && pf->lit_rules[q] != pf->kw_rule[i]; q++) {
-                }
-                if (q == pos) {
-                    pf->lit_rules[pos++] = pf->kw_rule[i];
-                    pf->lit_n[k]++;
-                }
+                int same = pf->kw_len[i] == pf->kw_len[ord[k]];
+                lit_sel_t e = {pf->kw_rule[i], same ? SEL_EXACT : (uint32_t)i, at[i]};
+                sel_add(pf, k, &pos, e);
             }
         }
     }
     free(owner);
+    free(at);
     return nlit;
 }
 
@@ -297,15 +348,45 @@ static void hs_build(scrub_prefilter_t *pf)
     free(lens);
 }
 
-/* Set the bits of every rule database literal `id` selects. */
-static void lit_bits(const scrub_prefilter_t *pf, unsigned id, uint64_t *bits)
+/* True when folded keyword kw (length m) occurs in p[0, n) at position at. */
+static int kw_at(const char *kw, size_t m, const uint8_t *p, size_t n, size_t at)
 {
-    uint32_t q;
+    size_t i;
 
-    for (q = 0; q < pf->lit_n[id]; q++) {
-        uint32_t r = pf->lit_rules[pf->lit_off[id] + q];
-        bits[r >> 6] |= 1ULL << (r & 63);
+    if (at > n || m > n - at) {
+        return 0;
     }
+    for (i = 0; i < m; i++) {
+        if (fold(p[at + i]) != (uint8_t)kw[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Database literal `id` ended at p[end - 1]: set in bits (may be NULL) the
+ * rules it selects there, and return how many entries held (0: no keyword of
+ * any rule is at this place, the hit is only a part of a longer word's
+ * keyword that is not there).
+ */
+static size_t lit_bits_at(const scrub_prefilter_t *pf, unsigned id, uint64_t *bits,
+                          const uint8_t *p, size_t n, size_t end)
+{
+    const lit_sel_t *e = pf->lit_sel + pf->lit_off[id];
+    size_t q, held = 0, lstart = end - pf->lit_len[id];
+
+    for (q = 0; q < pf->lit_n[id]; q++, e++) {
+        if (e->kw != SEL_EXACT &&
+            (lstart < e->off || !kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, lstart - e->off))) {
+            continue;
+        }
+        held++;
+        if (bits != NULL) {
+            bits[e->rule >> 6] |= 1ULL << (e->rule & 63);
+        }
+    }
+    return held;
 }
 
 typedef struct hs_ctx {
@@ -313,15 +394,21 @@ typedef struct hs_ctx {
     unsigned long long first;    /* end offset of the first match */
     uint64_t *bits;              /* collect: rule bitset */
     size_t hits;                 /* collect: matches */
+    const uint8_t *p;            /* the text scanned */
+    size_t n;                    /* its length */
 } hs_ctx_t;
 
 static int on_first(unsigned id, unsigned long long from, unsigned long long to,
                     unsigned flags, void *ctx)
 {
-    (void)id;
+    hs_ctx_t *c = ctx;
+
     (void)from;
     (void)flags;
-    ((hs_ctx_t *)ctx)->first = to;
+    if (lit_bits_at(c->pf, id, NULL, c->p, c->n, (size_t)to) == 0) {
+        return 0;
+    }
+    c->first = to;
     return 1; /* stop at the first keyword */
 }
 
@@ -331,24 +418,27 @@ static int on_each(unsigned id, unsigned long long from, unsigned long long to, 
     hs_ctx_t *c = ctx;
 
     (void)from;
-    (void)to;
     (void)flags;
-    lit_bits(c->pf, id, c->bits);
-    c->hits++;
+    if (lit_bits_at(c->pf, id, c->bits, c->p, c->n, (size_t)to) > 0) {
+        c->hits++;
+    }
     return 0;
 }
 
 static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                       size_t from, size_t n)
 {
-    hs_ctx_t c = {pf, 0, NULL, 0};
+    hs_ctx_t c = {pf, 0, NULL, 0, NULL, 0};
     size_t pos = from;
 
     /* hs_scan takes an unsigned int length: walk huge buffers in pieces that
      * overlap by the longest keyword. */
     while (pos < n) {
         size_t len = n - pos > (1u << 30) ? (1u << 30) : n - pos;
-        hs_error_t e = hs_scan(pf->hs, (const char *)p + pos, (unsigned)len, 0, sc->hs, on_first,
+        hs_error_t e;
+        c.p = p + pos;
+        c.n = len;
+        e = hs_scan(pf->hs, (const char *)p + pos, (unsigned)len, 0, sc->hs, on_first,
                                &c);
         if (e == HS_SCAN_TERMINATED) {
             return pos + (size_t)c.first - 1;
@@ -389,9 +479,12 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     (void)flags;
     if (pos < c->skip) {
         if (c->bits != NULL && c->count > 0) {
-            lit_bits(c->pf, id, c->spans[c->count - 1].bits);
+            lit_bits_at(c->pf, id, c->spans[c->count - 1].bits, c->p, c->n, (size_t)to);
         }
         return 0;
+    }
+    if (lit_bits_at(c->pf, id, NULL, c->p, c->n, (size_t)to) == 0) {
+        return 0; /* only a piece of a longer keyword that is not there */
     }
     if (c->count == c->cap) {
         c->count = (size_t)-1;
@@ -405,7 +498,7 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     c->spans[c->count].end = le;
     span_bits(&c->spans[c->count], c->count, c->bits, c->nwords, c->init);
     if (c->bits != NULL) {
-        lit_bits(c->pf, id, c->spans[c->count].bits);
+        lit_bits_at(c->pf, id, c->spans[c->count].bits, c->p, c->n, (size_t)to);
     }
     c->count++;
     c->skip = le;
@@ -432,7 +525,7 @@ static size_t hs_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, cons
 static size_t hs_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                          size_t n, uint64_t *bits)
 {
-    hs_ctx_t c = {pf, 0, bits, 0};
+    hs_ctx_t c = {pf, 0, bits, 0, p, n};
 
     if (n > (1u << 30) ||
         hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_each, &c) != HS_SUCCESS) {
