@@ -1,7 +1,8 @@
-/* scrub_prefilter: case-insensitive keyword automaton (Aho-Corasick DFA) over whole buffers. */
+/* scrub_prefilter: case-insensitive keyword search over whole buffers (Vectorscan literals + rare-byte anchors, or an Aho-Corasick DFA). */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub_prefilter.h"
 #include "scrub.h"
+#include "scrub_bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,14 @@ typedef struct lit_sel {
     uint32_t off;
 } lit_sel_t;
 
+/* A database literal found by its rare byte: literal id, the keyword that
+ * spells it, and the offset of the rare byte in it. */
+typedef struct anchor {
+    uint32_t lit;
+    uint32_t kw;
+    uint32_t at;
+} anchor_t;
+
 struct scrub_prefilter {
     /* build-time */
     trie_node_t *nodes;       /* trie nodes */
@@ -71,6 +80,11 @@ struct scrub_prefilter {
     uint32_t *lit_n;          /* per database literal: number of entries */
     uint32_t *lit_len;        /* per database literal: its length */
     lit_sel_t *lit_sel;       /* rules selected, grouped by literal */
+    /* literals with a byte that is rare in logs are found by that byte instead */
+    scrub_byteset_t rare;     /* their anchor bytes */
+    anchor_t *anc;            /* those literals, grouped by anchor byte */
+    uint32_t anc_first[256];  /* per anchor byte: first entry in anc */
+    uint32_t anc_n[256];      /* per anchor byte: number of entries */
 #endif
 };
 
@@ -129,6 +143,7 @@ void scrub_prefilter_destroy(scrub_prefilter_t *pf)
     free(pf->lit_n);
     free(pf->lit_len);
     free(pf->lit_sel);
+    free(pf->anc);
 #endif
     free(pf->nodes);
     free(pf->pend);
@@ -316,6 +331,73 @@ static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
     return nlit;
 }
 
+/*
+ * Bytes that are rare in log text. A literal holding one (the log4j and
+ * escape triggers: "${", "%24", "\\u00", "&#"; Azure's "8q~") is short and
+ * would slow the literal matcher down for every byte scanned, so it is found
+ * instead by a SIMD search for its rare byte and a compare around each one.
+ */
+static const char RARE_BYTES[] = "$%&\\~";
+
+/* Offset of the first rare byte in literal kw, or -1. */
+static long rare_at(const char *kw, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (kw[i] != '\0' && strchr(RARE_BYTES, kw[i]) != NULL) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Move the literals with a rare byte out of lits[0, nlit) into the anchor
+ * tables; returns the number left for the literal matcher, or SIZE_MAX on ENOMEM. */
+static size_t plan_rare(scrub_prefilter_t *pf, const uint32_t *ord, size_t nlit, unsigned *ids,
+                        const char **lits, size_t *lens)
+{
+    uint32_t fill[256] = {0};
+    size_t i, nhs = 0, nanc = 0, pos = 0;
+    int b;
+
+    scrub_bytes_init(&pf->rare);
+    for (i = 0; i < nlit; i++) {
+        long a = rare_at(pf->kw[ord[i]], pf->kw_len[ord[i]]);
+        if (a >= 0) {
+            uint8_t c = (uint8_t)pf->kw[ord[i]][a];
+            scrub_bytes_add(&pf->rare, c); /* RARE_BYTES has fewer than SCRUB_BYTES_MAX */
+            pf->anc_n[c]++;
+            nanc++;
+        }
+    }
+    pf->anc = malloc((nanc + 1) * sizeof(*pf->anc));
+    if (pf->anc == NULL) {
+        return SIZE_MAX;
+    }
+    for (b = 0; b < 256; b++) {
+        pf->anc_first[b] = (uint32_t)pos;
+        pos += pf->anc_n[b];
+    }
+    for (i = 0; i < nlit; i++) {
+        long a = rare_at(pf->kw[ord[i]], pf->kw_len[ord[i]]);
+        if (a >= 0) {
+            uint8_t c = (uint8_t)pf->kw[ord[i]][a];
+            anchor_t *e = &pf->anc[pf->anc_first[c] + fill[c]++];
+            e->lit = (uint32_t)i;
+            e->kw = ord[i];
+            e->at = (uint32_t)a;
+        }
+        else {
+            ids[nhs] = (unsigned)i;
+            lits[nhs] = pf->kw[ord[i]];
+            lens[nhs] = pf->kw_len[ord[i]];
+            nhs++;
+        }
+    }
+    return nhs;
+}
+
 /* Compile the keywords as caseless literals. Failure is not an error: the DFA serves. */
 static void hs_build(scrub_prefilter_t *pf)
 {
@@ -325,17 +407,15 @@ static void hs_build(scrub_prefilter_t *pf)
     const char **lits = calloc(pf->nkw + 1, sizeof(*lits));
     size_t *lens = calloc(pf->nkw + 1, sizeof(*lens));
     hs_compile_error_t *err = NULL;
-    size_t i, nlit;
+    size_t i, nlit, nhs;
 
     if (ord != NULL && flags != NULL && ids != NULL && lits != NULL && lens != NULL &&
-        pf->nkw > 0 && (nlit = plan_literals(pf, ord)) > 0) {
-        for (i = 0; i < nlit; i++) {
+        pf->nkw > 0 && (nlit = plan_literals(pf, ord)) > 0 &&
+        (nhs = plan_rare(pf, ord, nlit, ids, lits, lens)) != SIZE_MAX && nhs > 0) {
+        for (i = 0; i < nhs; i++) {
             flags[i] = HS_FLAG_CASELESS; /* every occurrence: lines mode needs them all */
-            ids[i] = (unsigned)i;
-            lits[i] = pf->kw[ord[i]];
-            lens[i] = pf->kw_len[ord[i]];
         }
-        if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)nlit, HS_MODE_BLOCK, NULL,
+        if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)nhs, HS_MODE_BLOCK, NULL,
                                  &pf->hs, &err) != HS_SUCCESS) {
             pf->hs = NULL;
             hs_free_compile_error(err);
@@ -389,6 +469,36 @@ static size_t lit_bits_at(const scrub_prefilter_t *pf, unsigned id, uint64_t *bi
     return held;
 }
 
+/* Called for each literal found by its rare byte, with its end offset;
+ * nonzero stops the walk. */
+typedef int (*rare_fn)(void *ctx, unsigned id, size_t end);
+
+/*
+ * Visit the rare bytes of p[from, upto) in order, and for each, the literals
+ * anchored on that byte that are really there (they may start before from,
+ * down to p[0], and reach past upto, up to n). Returns the position of the rare byte at which fn stopped the walk,
+ * or upto.
+ */
+static size_t rare_walk(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t upto,
+                        size_t n, rare_fn fn, void *ctx)
+{
+    size_t i = from;
+
+    while ((i = scrub_bytes_next(&pf->rare, p, i, upto)) < upto) {
+        const anchor_t *e = pf->anc + pf->anc_first[p[i]];
+        const anchor_t *end = e + pf->anc_n[p[i]];
+        for (; e < end; e++) {
+            size_t start = i - e->at;
+            if (i >= e->at && kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, start) &&
+                fn(ctx, e->lit, start + pf->kw_len[e->kw]) != 0) {
+                return i;
+            }
+        }
+        i++;
+    }
+    return upto;
+}
+
 typedef struct hs_ctx {
     const scrub_prefilter_t *pf; /* for keyword -> rule */
     unsigned long long first;    /* end offset of the first match */
@@ -412,6 +522,39 @@ static int on_first(unsigned id, unsigned long long from, unsigned long long to,
     return 1; /* stop at the first keyword */
 }
 
+/* End offset of the literal found by a rare byte in p[from, n) that ends
+ * first and selects a rule there, or SIZE_MAX. */
+static size_t rare_first_end(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n)
+{
+    size_t i = from, best = SIZE_MAX;
+
+    /* a literal anchored at i ends after i: once i reaches best, nothing ends sooner */
+    while ((i = scrub_bytes_next(&pf->rare, p, i, n)) < n && i < best) {
+        const anchor_t *e = pf->anc + pf->anc_first[p[i]];
+        const anchor_t *end = e + pf->anc_n[p[i]];
+        for (; e < end; e++) {
+            size_t start = i - e->at, stop = start + pf->kw_len[e->kw];
+            if (i >= from + e->at && stop < best && kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, start) &&
+                lit_bits_at(pf, e->lit, NULL, p, n, stop) > 0) {
+                best = stop;
+            }
+        }
+        i++;
+    }
+    return best;
+}
+
+/* The rare-byte counterpart of on_each. */
+static int rare_each(void *ctx, unsigned id, size_t end)
+{
+    hs_ctx_t *c = ctx;
+
+    if (lit_bits_at(c->pf, id, c->bits, c->p, c->n, end) > 0) {
+        c->hits++;
+    }
+    return 0;
+}
+
 static int on_each(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                    void *ctx)
 {
@@ -428,9 +571,13 @@ static int on_each(unsigned id, unsigned long long from, unsigned long long to, 
 static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                       size_t from, size_t n)
 {
-    hs_ctx_t c = {pf, 0, NULL, 0, NULL, 0};
-    size_t pos = from;
+    hs_ctx_t c = {pf, 0, NULL, 0, p, n};
+    size_t pos = from, best = n, rare = rare_first_end(pf, p, from, n);
 
+    if (rare != SIZE_MAX) { /* it bounds the scan */
+        best = rare - 1;
+        n = rare;
+    }
     /* hs_scan takes an unsigned int length: walk huge buffers in pieces that
      * overlap by the longest keyword. */
     while (pos < n) {
@@ -438,10 +585,9 @@ static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const
         hs_error_t e;
         c.p = p + pos;
         c.n = len;
-        e = hs_scan(pf->hs, (const char *)p + pos, (unsigned)len, 0, sc->hs, on_first,
-                               &c);
+        e = hs_scan(pf->hs, (const char *)p + pos, (unsigned)len, 0, sc->hs, on_first, &c);
         if (e == HS_SCAN_TERMINATED) {
-            return pos + (size_t)c.first - 1;
+            return pos + (size_t)c.first - 1 < best ? pos + (size_t)c.first - 1 : best;
         }
         if (e != HS_SUCCESS) {
             return dfa_find(pf, p, pos, n);
@@ -451,7 +597,7 @@ static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const
         }
         pos += len - 64;
     }
-    return n;
+    return best;
 }
 
 typedef struct hs_lines_ctx {
@@ -465,18 +611,17 @@ typedef struct hs_lines_ctx {
     uint64_t *bits;         /* per-span rule bits, or NULL */
     size_t nwords;
     const uint64_t *init;   /* preset bits, or NULL */
+    size_t rare_pos;        /* rare bytes before this offset have been visited */
 } hs_lines_ctx_t;
 
-static int on_line(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-                   void *ctx)
+/* A literal `id` ending at `to`: take its line (once) and OR in its rules.
+ * Nonzero (count set to -1) when spans[] is full. */
+static int line_hit(hs_lines_ctx_t *c, unsigned id, size_t to)
 {
-    hs_lines_ctx_t *c = ctx;
-    size_t pos = (size_t)to - 1;
+    size_t pos = to - 1;
     const uint8_t *nl;
     size_t ls, le;
 
-    (void)from;
-    (void)flags;
     if (pos < c->skip) {
         if (c->bits != NULL && c->count > 0) {
             lit_bits_at(c->pf, id, c->spans[c->count - 1].bits, c->p, c->n, (size_t)to);
@@ -505,11 +650,35 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     return 0;
 }
 
+static int rare_line(void *ctx, unsigned id, size_t end)
+{
+    return line_hit(ctx, id, end);
+}
+
+/* Vectorscan reports in order of end offset; the rare bytes before a hit are
+ * visited first, so lines are taken in order (a literal never spans a line). */
+static int on_line(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                   void *ctx)
+{
+    hs_lines_ctx_t *c = ctx;
+
+    (void)from;
+    (void)flags;
+    if (c->rare_pos < (size_t)to) {
+        size_t stop = rare_walk(c->pf, c->p, c->rare_pos, (size_t)to, c->n, rare_line, c);
+        c->rare_pos = (size_t)to;
+        if (stop < (size_t)to) {
+            return 1;
+        }
+    }
+    return line_hit(c, id, (size_t)to);
+}
+
 static size_t hs_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                        size_t n, scrub_span_t *spans, size_t cap, uint64_t *bits, size_t nwords,
                        const uint64_t *init)
 {
-    hs_lines_ctx_t c = {pf, p, n, 0, spans, cap, 0, bits, nwords, init};
+    hs_lines_ctx_t c = {pf, p, n, 0, spans, cap, 0, bits, nwords, init, 0};
     hs_error_t e;
 
     if (n > (1u << 30)) {
@@ -518,6 +687,9 @@ static size_t hs_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, cons
     e = hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_line, &c);
     if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
         return (size_t)-1;
+    }
+    if (e == HS_SUCCESS && c.rare_pos < n) {
+        rare_walk(pf, p, c.rare_pos, n, n, rare_line, &c);
     }
     return c.count;
 }
@@ -531,6 +703,7 @@ static size_t hs_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, co
         hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_each, &c) != HS_SUCCESS) {
         return dfa_collect(pf, p, n, bits);
     }
+    rare_walk(pf, p, 0, n, n, rare_each, &c);
     return c.hits;
 }
 #endif

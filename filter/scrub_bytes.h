@@ -1,0 +1,32 @@
+/* scrub_bytes: find the next byte of a small set (up to 8 values), with AVX2 when the CPU has it. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef SCRUB_BYTES_H
+#define SCRUB_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCRUB_BYTES_MAX 8
+
+typedef struct scrub_byteset scrub_byteset_t;
+typedef size_t (*scrub_bytes_fn)(const scrub_byteset_t *bs, const uint8_t *p, size_t from,
+                                 size_t n);
+
+/* A set of byte values; plain data, owned by the caller. */
+struct scrub_byteset {
+    uint8_t v[SCRUB_BYTES_MAX]; /* the values, v[0, n) */
+    size_t n;
+    uint8_t member[256];        /* member[b] != 0 when b is in the set */
+    scrub_bytes_fn next;        /* the search this CPU runs fastest */
+};
+
+/* Empty the set and pick the search for this CPU (call before threads share it). */
+void scrub_bytes_init(scrub_byteset_t *bs);
+
+/* Add b; returns 0, or -1 when the set is full (b is then not added). Adding a member again is a no-op. */
+int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b);
+
+/* Position of the first byte of p[from, n) in the set, or n when there is none. */
+size_t scrub_bytes_next(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n);
+
+#endif
