@@ -1,4 +1,4 @@
-/* scrub_prefilter: case-insensitive keyword search over whole buffers (Vectorscan literals + rare-byte anchors, or an Aho-Corasick DFA). */
+/* scrub_prefilter: case-insensitive keyword search over whole buffers. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub_prefilter.h"
 #include "scrub.h"
@@ -12,7 +12,13 @@
 #endif
 
 /*
- * Build: a trie over folded bytes, then BFS for failure links, then a dense
+ * Two engines answer the same questions with the same results (a property
+ * test checks it). With Vectorscan: its literal matcher over the distinct
+ * keywords (a keyword holding a shorter one is checked at the shorter one's
+ * hits), except those holding a byte rare in logs, which a SIMD byte search
+ * finds (scrub_bytes). Without it, or when it fails: the DFA below.
+ *
+ * DFA build: a trie over folded bytes, then BFS for failure links, then a dense
  * DFA over byte classes (bytes that occur in no keyword share class 0).
  * States are renumbered so that every state with an output has an id >=
  * first_out: the scan loop then needs one comparison per byte.
