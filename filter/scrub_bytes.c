@@ -1,4 +1,4 @@
-/* scrub_bytes: find the next byte of a small set (up to 8 values), with AVX2 when the CPU has it. */
+/* scrub_bytes: find the next byte of a small set (up to 8 values), with AVX2 if the CPU has it. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub_bytes.h"
 

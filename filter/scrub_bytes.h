@@ -1,4 +1,4 @@
-/* scrub_bytes: find the next byte of a small set (up to 8 values), with AVX2 when the CPU has it. */
+/* scrub_bytes: find the next byte of a small set (up to 8 values), with AVX2 if the CPU has it. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #ifndef SCRUB_BYTES_H
 #define SCRUB_BYTES_H
@@ -23,7 +23,8 @@ struct scrub_byteset {
 /* Empty the set and pick the search for this CPU (call before threads share it). */
 void scrub_bytes_init(scrub_byteset_t *bs);
 
-/* Add b; returns 0, or -1 when the set is full (b is then not added). Adding a member again is a no-op. */
+/* Add b; returns 0, or -1 when the set is full (b is then not added). Adding a member
+ * again is a no-op that returns 0. */
 int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b);
 
 /* Position of the first byte of p[from, n) in the set, or n when there is none. */

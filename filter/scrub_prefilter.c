@@ -48,6 +48,11 @@ typedef struct lit_sel {
     uint32_t off;
 } lit_sel_t;
 
+/* Anchor entries are grouped by the rare byte and the (folded) byte after it
+ * in the literal, or ANC_END when the literal ends with the rare byte. */
+#define ANC_END 256
+#define ANC_KEYS (SCRUB_BYTES_MAX * 257)
+
 /* A database literal found by its rare byte: literal id, the keyword that
  * spells it, and the offset of the rare byte in it. */
 typedef struct anchor {
@@ -88,9 +93,9 @@ struct scrub_prefilter {
     lit_sel_t *lit_sel;       /* rules selected, grouped by literal */
     /* literals with a byte that is rare in logs are found by that byte instead */
     scrub_byteset_t rare;     /* their anchor bytes */
-    anchor_t *anc;            /* those literals, grouped by anchor byte */
-    uint32_t anc_first[256];  /* per anchor byte: first entry in anc */
-    uint32_t anc_n[256];      /* per anchor byte: number of entries */
+    uint8_t rare_ix[256];     /* 1 + index of a byte in `rare`, 0 for other bytes */
+    anchor_t *anc;            /* those literals, grouped by anc_key */
+    uint32_t anc_first[ANC_KEYS + 1]; /* per key: first entry in anc (the next key's ends it) */
 #endif
 };
 
@@ -358,41 +363,54 @@ static long rare_at(const char *kw, size_t len)
     return -1;
 }
 
+/* The anchor group of a literal whose rare byte (rare index ri) is followed by nb. */
+static size_t anc_key(size_t ri, unsigned nb)
+{
+    return ri * 257 + nb;
+}
+
 /* Move the literals with a rare byte out of lits[0, nlit) into the anchor
  * tables; returns the number left for the literal matcher, or SIZE_MAX on ENOMEM. */
 static size_t plan_rare(scrub_prefilter_t *pf, const uint32_t *ord, size_t nlit, unsigned *ids,
                         const char **lits, size_t *lens)
 {
-    uint32_t fill[256] = {0};
-    size_t i, nhs = 0, nanc = 0, pos = 0;
-    int b;
+    uint32_t *fill = calloc(ANC_KEYS + 1, sizeof(*fill));
+    size_t *key = malloc((nlit + 1) * sizeof(*key));
+    size_t i, k, nhs = 0, pos = 0;
 
-    scrub_bytes_init(&pf->rare);
-    for (i = 0; i < nlit; i++) {
-        long a = rare_at(pf->kw[ord[i]], pf->kw_len[ord[i]]);
-        if (a >= 0) {
-            uint8_t c = (uint8_t)pf->kw[ord[i]][a];
-            scrub_bytes_add(&pf->rare, c); /* RARE_BYTES has fewer than SCRUB_BYTES_MAX */
-            pf->anc_n[c]++;
-            nanc++;
-        }
-    }
-    pf->anc = malloc((nanc + 1) * sizeof(*pf->anc));
-    if (pf->anc == NULL) {
+    if (fill == NULL || key == NULL || (pf->anc = malloc((nlit + 1) * sizeof(*pf->anc))) == NULL) {
+        free(fill);
+        free(key);
         return SIZE_MAX;
     }
-    for (b = 0; b < 256; b++) {
-        pf->anc_first[b] = (uint32_t)pos;
-        pos += pf->anc_n[b];
+    scrub_bytes_init(&pf->rare);
+    for (i = 0; i < nlit; i++) {
+        const char *kw = pf->kw[ord[i]];
+        size_t len = pf->kw_len[ord[i]];
+        long a = rare_at(kw, len);
+        key[i] = SIZE_MAX;
+        /* RARE_BYTES has fewer bytes than a byte set holds */
+        if (a >= 0 && scrub_bytes_add(&pf->rare, (uint8_t)kw[a]) == 0) {
+            if (pf->rare_ix[(uint8_t)kw[a]] == 0) {
+                pf->rare_ix[(uint8_t)kw[a]] = (uint8_t)pf->rare.n; /* just added */
+            }
+            key[i] = anc_key(pf->rare_ix[(uint8_t)kw[a]] - 1U,
+                             (size_t)a + 1 < len ? (uint8_t)kw[a + 1] : ANC_END);
+            fill[key[i]]++;
+        }
+    }
+    for (k = 0; k <= ANC_KEYS; k++) {
+        size_t c = fill[k];
+        pf->anc_first[k] = (uint32_t)pos;
+        fill[k] = (uint32_t)pos;
+        pos += c;
     }
     for (i = 0; i < nlit; i++) {
-        long a = rare_at(pf->kw[ord[i]], pf->kw_len[ord[i]]);
-        if (a >= 0) {
-            uint8_t c = (uint8_t)pf->kw[ord[i]][a];
-            anchor_t *e = &pf->anc[pf->anc_first[c] + fill[c]++];
+        if (key[i] != SIZE_MAX) {
+            anchor_t *e = &pf->anc[fill[key[i]]++];
             e->lit = (uint32_t)i;
             e->kw = ord[i];
-            e->at = (uint32_t)a;
+            e->at = (uint32_t)rare_at(pf->kw[ord[i]], pf->kw_len[ord[i]]);
         }
         else {
             ids[nhs] = (unsigned)i;
@@ -401,6 +419,8 @@ static size_t plan_rare(scrub_prefilter_t *pf, const uint32_t *ord, size_t nlit,
             nhs++;
         }
     }
+    free(fill);
+    free(key);
     return nhs;
 }
 
@@ -476,33 +496,39 @@ static size_t lit_bits_at(const scrub_prefilter_t *pf, unsigned id, uint64_t *bi
 }
 
 /* Called for each literal found by its rare byte, with its end offset;
- * nonzero stops the walk. */
-typedef int (*rare_fn)(void *ctx, unsigned id, size_t end);
+ * nonzero stops the walk. It may lower *limit (the walk then stops there). */
+typedef int (*rare_fn)(void *ctx, unsigned id, size_t end, size_t *limit);
 
 /*
- * Visit the rare bytes of p[from, upto) in order, and for each, the literals
- * anchored on that byte that are really there (they may start before from,
- * down to p[0], and reach past upto, up to n). Returns the position of the rare byte at which fn stopped the walk,
- * or upto.
+ * Visit the rare bytes of p[from, limit) in order, and for each, the literals
+ * anchored on that byte that are really there: they may start before from,
+ * down to p[base], and reach past limit, up to n. Returns the position of the
+ * rare byte at which fn stopped the walk, or the limit.
  */
-static size_t rare_walk(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t upto,
-                        size_t n, rare_fn fn, void *ctx)
+static size_t rare_walk(const scrub_prefilter_t *pf, const uint8_t *p, size_t base, size_t from,
+                        size_t limit, size_t n, rare_fn fn, void *ctx)
 {
     size_t i = from;
 
-    while ((i = scrub_bytes_next(&pf->rare, p, i, upto)) < upto) {
-        const anchor_t *e = pf->anc + pf->anc_first[p[i]];
-        const anchor_t *end = e + pf->anc_n[p[i]];
-        for (; e < end; e++) {
-            size_t start = i - e->at;
-            if (i >= e->at && kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, start) &&
-                fn(ctx, e->lit, start + pf->kw_len[e->kw]) != 0) {
-                return i;
+    while ((i = scrub_bytes_next(&pf->rare, p, i, limit)) < limit) {
+        size_t ri = pf->rare_ix[p[i]] - 1U, pass;
+        unsigned nb = i + 1 < n ? fold(p[i + 1]) : ANC_END;
+        /* the literals that continue with p[i + 1], then those that end at p[i] */
+        for (pass = 0; pass < 2; pass++) {
+            size_t k = anc_key(ri, pass == 0 ? nb : ANC_END);
+            const anchor_t *e = pf->anc + pf->anc_first[k];
+            const anchor_t *end = pf->anc + pf->anc_first[k + 1];
+            for (; e < end && (pass == 0 || nb != ANC_END); e++) {
+                size_t start = i - e->at;
+                if (i >= base + e->at && kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, start) &&
+                    fn(ctx, e->lit, start + pf->kw_len[e->kw], &limit) != 0) {
+                    return i;
+                }
             }
         }
         i++;
     }
-    return upto;
+    return limit;
 }
 
 typedef struct hs_ctx {
@@ -528,33 +554,43 @@ static int on_first(unsigned id, unsigned long long from, unsigned long long to,
     return 1; /* stop at the first keyword */
 }
 
+typedef struct rare_first_ctx {
+    const scrub_prefilter_t *pf;
+    const uint8_t *p;
+    size_t n;
+    size_t best;   /* smallest end offset so far, or SIZE_MAX */
+} rare_first_ctx_t;
+
+static int rare_first(void *ctx, unsigned id, size_t end, size_t *limit)
+{
+    rare_first_ctx_t *c = ctx;
+
+    if (end < c->best && lit_bits_at(c->pf, id, NULL, c->p, c->n, end) > 0) {
+        c->best = end;
+        /* a literal anchored at i ends after i: rare bytes from here on end later */
+        if (end < *limit) {
+            *limit = end;
+        }
+    }
+    return 0;
+}
+
 /* End offset of the literal found by a rare byte in p[from, n) that ends
  * first and selects a rule there, or SIZE_MAX. */
 static size_t rare_first_end(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n)
 {
-    size_t i = from, best = SIZE_MAX;
+    rare_first_ctx_t c = {pf, p, n, SIZE_MAX};
 
-    /* a literal anchored at i ends after i: once i reaches best, nothing ends sooner */
-    while ((i = scrub_bytes_next(&pf->rare, p, i, n)) < n && i < best) {
-        const anchor_t *e = pf->anc + pf->anc_first[p[i]];
-        const anchor_t *end = e + pf->anc_n[p[i]];
-        for (; e < end; e++) {
-            size_t start = i - e->at, stop = start + pf->kw_len[e->kw];
-            if (i >= from + e->at && stop < best && kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, start) &&
-                lit_bits_at(pf, e->lit, NULL, p, n, stop) > 0) {
-                best = stop;
-            }
-        }
-        i++;
-    }
-    return best;
+    rare_walk(pf, p, from, from, n, n, rare_first, &c);
+    return c.best;
 }
 
 /* The rare-byte counterpart of on_each. */
-static int rare_each(void *ctx, unsigned id, size_t end)
+static int rare_each(void *ctx, unsigned id, size_t end, size_t *limit)
 {
     hs_ctx_t *c = ctx;
 
+    (void)limit;
     if (lit_bits_at(c->pf, id, c->bits, c->p, c->n, end) > 0) {
         c->hits++;
     }
@@ -656,8 +692,9 @@ static int line_hit(hs_lines_ctx_t *c, unsigned id, size_t to)
     return 0;
 }
 
-static int rare_line(void *ctx, unsigned id, size_t end)
+static int rare_line(void *ctx, unsigned id, size_t end, size_t *limit)
 {
+    (void)limit;
     return line_hit(ctx, id, end);
 }
 
@@ -671,7 +708,7 @@ static int on_line(unsigned id, unsigned long long from, unsigned long long to, 
     (void)from;
     (void)flags;
     if (c->rare_pos < (size_t)to) {
-        size_t stop = rare_walk(c->pf, c->p, c->rare_pos, (size_t)to, c->n, rare_line, c);
+        size_t stop = rare_walk(c->pf, c->p, 0, c->rare_pos, (size_t)to, c->n, rare_line, c);
         c->rare_pos = (size_t)to;
         if (stop < (size_t)to) {
             return 1;
@@ -695,7 +732,7 @@ static size_t hs_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, cons
         return (size_t)-1;
     }
     if (e == HS_SUCCESS && c.rare_pos < n) {
-        rare_walk(pf, p, c.rare_pos, n, n, rare_line, &c);
+        rare_walk(pf, p, 0, c.rare_pos, n, n, rare_line, &c);
     }
     return c.count;
 }
@@ -709,7 +746,7 @@ static size_t hs_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, co
         hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_each, &c) != HS_SUCCESS) {
         return dfa_collect(pf, p, n, bits);
     }
-    rare_walk(pf, p, 0, n, n, rare_each, &c);
+    rare_walk(pf, p, 0, 0, n, n, rare_each, &c);
     return c.hits;
 }
 #endif

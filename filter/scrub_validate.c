@@ -38,9 +38,12 @@ static int is_alpha(uint8_t c)
     return is_upper(c) || is_lower(c);
 }
 
+/* [0-9A-Za-z] as a bit map: one shift and mask (this runs on every byte of every value). */
 static int is_alnum(uint8_t c)
 {
-    return is_alpha(c) || is_digit(c);
+    uint64_t map = c < 64 ? 0x03FF000000000000ULL : 0x07FFFFFE07FFFFFEULL;
+
+    return c < 128 && ((map >> (c & 63)) & 1);
 }
 
 static uint8_t to_lower(uint8_t c)
@@ -85,12 +88,12 @@ static int iends(const uint8_t *s, size_t n, const char *w)
     return ieq(s + n - wl, wl, w);
 }
 
-/* s[0..n) contains w (exact case when icase is 0). O(n * |w|), |w| small. */
+/* s[0..n) contains w (exact case when icase is 0; w is then lower case). */
 static int contains(const uint8_t *s, size_t n, const char *w, int icase)
 {
     size_t wl = strlen(w);
     size_t i;
-    size_t j;
+    uint8_t w0;
 
     if (wl == 0 || wl > n) {
         return wl == 0;
@@ -98,19 +101,10 @@ static int contains(const uint8_t *s, size_t n, const char *w, int icase)
     if (!icase) {
         return memmem(s, n, w, wl) != NULL;
     }
+    w0 = to_lower((uint8_t) w[0]);
     for (i = 0; i + wl <= n; i++) {
-        for (j = 0; j < wl; j++) {
-            uint8_t a = s[i + j];
-            uint8_t b = (uint8_t) w[j];
-            if (icase) {
-                a = to_lower(a);
-                b = to_lower(b);
-            }
-            if (a != b) {
-                break;
-            }
-        }
-        if (j == wl) {
+        /* one compare per byte until the first letter matches */
+        if (to_lower(s[i]) == w0 && istarts(s + i + 1, wl - 1, w + 1)) {
             return 1;
         }
     }
@@ -1167,11 +1161,11 @@ static int sequential(const uint8_t *s, size_t n)
         if (d == 1 || d == -1) {
             steps++;
         }
-        else {
-            breaks++;
+        else if (++breaks > 1) {
+            return 0;
         }
     }
-    return breaks <= 1 && steps >= 3;
+    return steps >= 3;
 }
 
 /* Every hump of a letter run (split before each capital) that has three or
