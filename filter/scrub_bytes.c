@@ -9,7 +9,7 @@ static scrub_bytes_fn pick(void);
 void scrub_bytes_init(scrub_byteset_t *bs)
 {
     memset(bs, 0, sizeof(*bs));
-    bs->next = pick();
+    bs->find = pick();
 }
 
 int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b)
@@ -25,62 +25,70 @@ int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b)
     return 0;
 }
 
-static size_t next_plain(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n)
+static size_t find_plain(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n,
+                         size_t *out, size_t cap)
 {
-    size_t i;
+    size_t i, k = 0;
 
-    for (i = from; i < n && !bs->member[p[i]]; i++) {
+    for (i = from; i < n && k < cap; i++) {
+        if (bs->member[p[i]]) {
+            out[k++] = i;
+        }
     }
-    return i;
+    return k;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-/* 32 bytes per step: one compare per set member, OR-ed, then the lowest set bit. */
-__attribute__((target("avx2,bmi"))) static size_t next_avx2(const scrub_byteset_t *bs,
-                                                          const uint8_t *p, size_t from, size_t n)
+/* 32 bytes per step: one compare per set member, OR-ed, then every set bit. */
+__attribute__((target("avx2,bmi"))) static size_t find_avx2(const scrub_byteset_t *bs,
+                                                          const uint8_t *p, size_t from, size_t n,
+                                                          size_t *out, size_t cap)
 {
     __m256i want[SCRUB_BYTES_MAX];
-    size_t i = from, k;
+    size_t i = from, k = 0, j;
 
     if (bs->n == 0) {
-        return n;
+        return 0;
     }
-    for (k = 0; k < bs->n; k++) {
-        want[k] = _mm256_set1_epi8((char)bs->v[k]);
+    for (j = 0; j < bs->n; j++) {
+        want[j] = _mm256_set1_epi8((char)bs->v[j]);
     }
     for (; i + 32 <= n; i += 32) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
         __m256i hit = _mm256_cmpeq_epi8(x, want[0]);
         uint32_t m;
-        for (k = 1; k < bs->n; k++) {
-            hit = _mm256_or_si256(hit, _mm256_cmpeq_epi8(x, want[k]));
+        for (j = 1; j < bs->n; j++) {
+            hit = _mm256_or_si256(hit, _mm256_cmpeq_epi8(x, want[j]));
         }
-        m = (uint32_t)_mm256_movemask_epi8(hit);
-        if (m != 0) {
-            return i + (size_t)_tzcnt_u32(m);
+        for (m = (uint32_t)_mm256_movemask_epi8(hit); m != 0; m &= m - 1) {
+            out[k++] = i + (size_t)_tzcnt_u32(m);
+            if (k == cap) {
+                return k;
+            }
         }
     }
-    return next_plain(bs, p, i, n);
+    return k + find_plain(bs, p, i, n, out + k, cap - k);
 }
 
 static scrub_bytes_fn pick(void)
 {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")) {
-        return next_avx2;
+        return find_avx2;
     }
-    return next_plain;
+    return find_plain;
 }
 #else
 static scrub_bytes_fn pick(void)
 {
-    return next_plain;
+    return find_plain;
 }
 #endif
 
-size_t scrub_bytes_next(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n)
+size_t scrub_bytes_find(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n,
+                        size_t *out, size_t cap)
 {
-    return from >= n ? n : bs->next(bs, p, from, n);
+    return from >= n || cap == 0 ? 0 : bs->find(bs, p, from, n, out, cap);
 }

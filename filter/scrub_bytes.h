@@ -10,14 +10,14 @@
 
 typedef struct scrub_byteset scrub_byteset_t;
 typedef size_t (*scrub_bytes_fn)(const scrub_byteset_t *bs, const uint8_t *p, size_t from,
-                                 size_t n);
+                                 size_t n, size_t *out, size_t cap);
 
 /* A set of byte values; plain data, owned by the caller. */
 struct scrub_byteset {
     uint8_t v[SCRUB_BYTES_MAX]; /* the values, v[0, n) */
     size_t n;
     uint8_t member[256];        /* member[b] != 0 when b is in the set */
-    scrub_bytes_fn next;        /* the search this CPU runs fastest */
+    scrub_bytes_fn find;        /* the search this CPU runs fastest */
 };
 
 /* Empty the set and pick the search for this CPU (call before threads share it). */
@@ -27,7 +27,12 @@ void scrub_bytes_init(scrub_byteset_t *bs);
  * again is a no-op that returns 0. */
 int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b);
 
-/* Position of the first byte of p[from, n) in the set, or n when there is none. */
-size_t scrub_bytes_next(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n);
+/*
+ * Write to out[] (cap >= 1 entries) the positions of the set's bytes in
+ * p[from, n), in order, at most cap of them; returns how many. Fewer than cap
+ * means there are no more; otherwise continue from out[cap - 1] + 1.
+ */
+size_t scrub_bytes_find(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n,
+                        size_t *out, size_t cap);
 
 #endif

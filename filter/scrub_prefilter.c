@@ -499,6 +499,29 @@ static size_t lit_bits_at(const scrub_prefilter_t *pf, unsigned id, uint64_t *bi
  * nonzero stops the walk. It may lower *limit (the walk then stops there). */
 typedef int (*rare_fn)(void *ctx, unsigned id, size_t end, size_t *limit);
 
+/* The literals anchored on the rare byte p[i]: see rare_walk. */
+static int rare_at_byte(const scrub_prefilter_t *pf, const uint8_t *p, size_t base, size_t i,
+                        size_t n, rare_fn fn, void *ctx, size_t *limit)
+{
+    size_t ri = pf->rare_ix[p[i]] - 1U, pass;
+    unsigned nb = i + 1 < n ? fold(p[i + 1]) : ANC_END;
+
+    /* the literals that continue with p[i + 1], then those that end at p[i] */
+    for (pass = 0; pass < 2; pass++) {
+        size_t k = anc_key(ri, pass == 0 ? nb : ANC_END);
+        const anchor_t *e = pf->anc + pf->anc_first[k];
+        const anchor_t *end = pf->anc + pf->anc_first[k + 1];
+        for (; e < end && (pass == 0 || nb != ANC_END); e++) {
+            size_t start = i - e->at;
+            if (i >= base + e->at && kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, start) &&
+                fn(ctx, e->lit, start + pf->kw_len[e->kw], limit) != 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /*
  * Visit the rare bytes of p[from, limit) in order, and for each, the literals
  * anchored on that byte that are really there: they may start before from,
@@ -508,26 +531,17 @@ typedef int (*rare_fn)(void *ctx, unsigned id, size_t end, size_t *limit);
 static size_t rare_walk(const scrub_prefilter_t *pf, const uint8_t *p, size_t base, size_t from,
                         size_t limit, size_t n, rare_fn fn, void *ctx)
 {
-    size_t i = from;
+    size_t at[64], got, q;
 
-    while ((i = scrub_bytes_next(&pf->rare, p, i, limit)) < limit) {
-        size_t ri = pf->rare_ix[p[i]] - 1U, pass;
-        unsigned nb = i + 1 < n ? fold(p[i + 1]) : ANC_END;
-        /* the literals that continue with p[i + 1], then those that end at p[i] */
-        for (pass = 0; pass < 2; pass++) {
-            size_t k = anc_key(ri, pass == 0 ? nb : ANC_END);
-            const anchor_t *e = pf->anc + pf->anc_first[k];
-            const anchor_t *end = pf->anc + pf->anc_first[k + 1];
-            for (; e < end && (pass == 0 || nb != ANC_END); e++) {
-                size_t start = i - e->at;
-                if (i >= base + e->at && kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, start) &&
-                    fn(ctx, e->lit, start + pf->kw_len[e->kw], &limit) != 0) {
-                    return i;
-                }
+    do {
+        got = scrub_bytes_find(&pf->rare, p, from, limit, at, 64);
+        for (q = 0; q < got && at[q] < limit; q++) {
+            if (rare_at_byte(pf, p, base, at[q], n, fn, ctx, &limit) != 0) {
+                return at[q];
             }
         }
-        i++;
-    }
+        from = got > 0 ? at[got - 1] + 1 : limit;
+    } while (got == 64 && from < limit);
     return limit;
 }
 

@@ -1,0 +1,57 @@
+/* Unit tests for scrub_bytes: the SIMD byte-set search against a plain loop. */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "scrub_bytes.h"
+#include "ut.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Every length around the 32-byte step, every start, small and large caps. */
+UT_TEST(bytes_find_matches_plain_loop)
+{
+    unsigned seed = 7;
+    uint8_t text[200];
+    size_t out[300], i, n, from, cap;
+    int round;
+
+    for (round = 0; round < 20; round++) {
+        scrub_byteset_t bs;
+        size_t nset = 1 + (size_t)(rand_r(&seed) % SCRUB_BYTES_MAX);
+        scrub_bytes_init(&bs);
+        for (i = 0; i < nset; i++) {
+            UT_CHECK(scrub_bytes_add(&bs, (uint8_t)(rand_r(&seed) % 16 * 16)) == 0);
+        }
+        for (i = 0; i < sizeof(text); i++) {
+            text[i] = (uint8_t)(rand_r(&seed) % 2 ? rand_r(&seed) % 16 * 16 : rand_r(&seed));
+        }
+        for (n = 0; n <= sizeof(text); n += 1 + (size_t)(rand_r(&seed) % 9)) {
+            for (from = 0; from <= n; from += 1 + (size_t)(rand_r(&seed) % 13)) {
+                for (cap = 1; cap <= 300; cap = cap * 3 + 1) {
+                    size_t got = scrub_bytes_find(&bs, text, from, n, out, cap), k = 0;
+                    for (i = from; i < n && k < cap; i++) {
+                        if (bs.member[text[i]]) {
+                            UT_CHECK(k < got && out[k] == i);
+                            k++;
+                        }
+                    }
+                    UT_CHECK_INT(got, k);
+                }
+            }
+        }
+    }
+}
+
+/* A full set refuses a new byte; a member added again is fine. */
+UT_TEST(bytes_set_is_bounded)
+{
+    scrub_byteset_t bs;
+    int i;
+
+    scrub_bytes_init(&bs);
+    for (i = 0; i < SCRUB_BYTES_MAX; i++) {
+        UT_CHECK(scrub_bytes_add(&bs, (uint8_t)('a' + i)) == 0);
+    }
+    UT_CHECK(scrub_bytes_add(&bs, 'a') == 0);
+    UT_CHECK(scrub_bytes_add(&bs, 'z') == -1);
+    UT_CHECK(bs.member['z'] == 0);
+    UT_CHECK_INT(bs.n, SCRUB_BYTES_MAX);
+}
