@@ -148,6 +148,24 @@ static int resolve_group(scrub_rule_t *r, char *errstr, size_t errstr_size)
     return 0;
 }
 
+/* The default entropy validator already rejects placeholders: a not-placeholder
+ * next to it would only run the same checks again, so it is left out. */
+static void drop_implied_validators(scrub_rule_t *r)
+{
+    size_t i, k = 0;
+    int entropy = 0;
+
+    for (i = 0; i < r->nvalidators; i++) {
+        entropy |= r->validators[i].kind == SCRUB_VAL_ENTROPY && !r->validators[i].has_arg;
+    }
+    for (i = 0; i < r->nvalidators; i++) {
+        if (!(entropy && r->validators[i].kind == SCRUB_VAL_NOT_PLACEHOLDER)) {
+            r->validators[k++] = r->validators[i];
+        }
+    }
+    r->nvalidators = k;
+}
+
 static int compile_rule(scrub_ruleset_t *rs, const scrub_rule_spec_t *sp, scrub_rule_t *r,
                         const scrub_load_opts_t *o, char *errstr, size_t errstr_size)
 {
@@ -202,6 +220,7 @@ static int compile_rule(scrub_ruleset_t *rs, const scrub_rule_spec_t *sp, scrub_
             }
             r->nvalidators++;
         }
+        drop_implied_validators(r);
     }
     for (i = 0; i < sp->keywords.n; i++) {
         const char *kw = sp->keywords.v[i].s;
