@@ -160,6 +160,16 @@ static int commit(cli_follower_t *fl)
     if (fl->fo->state == NULL) {
         return 0;
     }
+    /* Never inside a private-key block: a restart from there would pass the rest of
+     * the key as clean lines. The checkpoint waits (at most the block's bounded
+     * length) and the next round tries again. */
+    for (i = 0; i < fl->nfiles; i++) {
+        if (scrub_stream_in_block(fl->files[i]->s)) {
+            fl->dirty = 1;
+            fl->held++;
+            return 0;
+        }
+    }
     cli_fstate_reset(&fl->cp);
     rc = 0;
     if (fl->out_owned) {
@@ -526,8 +536,8 @@ int cli_follow_run(const cli_follow_opts_t *fo, scrub_ruleset_t **rs, cli_reload
         }
     }
     if (fo->verbose > 0) {
-        fprintf(stderr, "logscrub: follow: %lu checkpoints, %u reloads, %u refused\n",
-                fl.commits, reload->ok, reload->failed);
+        fprintf(stderr, "logscrub: follow: %lu checkpoints (%lu put off in a key block), "
+                "%u reloads, %u refused\n", fl.commits, fl.held, reload->ok, reload->failed);
     }
     teardown(&fl);
     return exit_code;

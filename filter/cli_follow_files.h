@@ -69,6 +69,7 @@ typedef struct cli_follower {
     uint64_t last_scan_ms;          /* when the globs were last expanded */
     uint64_t drain_ms;              /* orphan grace period */
     unsigned long commits;          /* checkpoints written */
+    unsigned long held;             /* checkpoints put off: a key block was open */
     struct stat own[4];             /* our own outputs and lock file: never followed */
     size_t nown;
 } cli_follower_t;

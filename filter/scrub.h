@@ -335,6 +335,12 @@ void scrub_stream_set_worker(scrub_stream_t *s, scrub_worker_t *w);
 /* Records started so far in the current input (after set_origin: from 0). */
 uint64_t scrub_stream_records(const scrub_stream_t *s);
 
+/* Nonzero while a multi-line block is open: a private key's BEGIN line was
+ * seen and the lines after it are redacted as its body until its END line (or
+ * a line that cannot be body). A restart that resumed after this point would
+ * not know the block, so a checkpoint must not be taken now. */
+int scrub_stream_in_block(const scrub_stream_t *s);
+
 /* ---- worker pool: parallel scanning, ordered output ----------------------------------- */
 
 typedef struct scrub_pool scrub_pool_t;

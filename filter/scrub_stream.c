@@ -114,11 +114,17 @@ uint64_t scrub_stream_records(const scrub_stream_t *s)
     return s->recno;
 }
 
+int scrub_stream_in_block(const scrub_stream_t *s)
+{
+    return s->pem_left > 0;
+}
+
 void scrub_stream_set_origin(scrub_stream_t *s, const char *origin_name)
 {
     s->name = origin_name ? origin_name : "-";
     s->recno = 0;
     s->offset = 0;
+    s->pem_left = 0; /* a key block does not continue into another input */
 }
 
 /* ---- helpers ---------------------------------------------------------------- */

@@ -297,6 +297,27 @@ check "t4b: restart after a rotation while down: every line once" \
     '[ "$(ids "$d/out" | tr "\n" " ")" = "R00000001 R00000002 R00000003 R00000004 " ]'
 check "t4b: rotated file found by inode" 'grep -q "app.log.1: rotated away since the checkpoint" "$d/err"'
 
+# A private key whose lines straddle a kill -9: the checkpoint never falls inside the key
+# block, so the restart reads the BEGIN line again and still redacts the rest of the body.
+d=$tmp/t4c
+mkdir -p "$d"
+k1=$(head -c 48 /dev/urandom | base64 -w0)
+k2=$(head -c 48 /dev/urandom | base64 -w0)
+k3=$(head -c 48 /dev/urandom | base64 -w0)
+printf 'K00000001 before the key\n-----BEGIN RSA PRIVATE KEY-----\n%s\n%s\n' "$k1" "$k2" > "$d/key.log"
+start "$d/err" --state "$d/state" -o "$d/out" "$d/key.log"
+wait_until 5 "[ \$(nlines $d/out) -ge 4 ]"
+sleep 0.5
+kill -9 $lpid 2>/dev/null
+wait $lpid 2>/dev/null
+check "t4c: checkpoint before the BEGIN line" '[ "$(awk '"'"'$1 == "file" { print $4 }'"'"' "$d/state")" -le 25 ]'
+printf '%s\n-----END RSA PRIVATE KEY-----\nK00000002 after the key\n' "$k3" >> "$d/key.log"
+start "$d/err" -v --state "$d/state" -o "$d/out" "$d/key.log"
+wait_until 5 "grep -q K00000002 $d/out"
+stop $lpid
+check "t4c: no key line reached the output" '! grep -q -e "$k1" -e "$k2" -e "$k3" "$d/out"'
+check "t4c: every line once" '[ "$(ids "$d/out" | tr "\n" " ")" = "K00000001 K00000002 " ] && [ $(nlines "$d/out") = 7 ]'
+
 # ---- 5. SIGHUP with a valid and an invalid config under load --------------------------------
 d=$tmp/t5
 mkdir -p "$d"
