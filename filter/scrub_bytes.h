@@ -10,7 +10,7 @@
 
 typedef struct scrub_byteset scrub_byteset_t;
 typedef size_t (*scrub_bytes_fn)(const scrub_byteset_t *bs, const uint8_t *p, size_t from,
-                                 size_t n, size_t *out, size_t cap);
+                                 size_t limit, size_t n, size_t *out, size_t cap);
 
 /* A set of byte values; plain data, owned by the caller. */
 struct scrub_byteset {
@@ -29,10 +29,11 @@ int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b);
 
 /*
  * Write to out[] (cap >= 1 entries) the positions of the set's bytes in
- * p[from, n), in order, at most cap of them; returns how many. Fewer than cap
- * means there are no more; otherwise continue from out[cap - 1] + 1.
+ * p[from, limit), in order, at most cap of them; returns how many. Fewer than
+ * cap means there are no more; otherwise continue from out[cap - 1] + 1.
+ * p[0, n) is readable (n >= limit): whole blocks past limit may be loaded.
  */
-size_t scrub_bytes_find(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t n,
-                        size_t *out, size_t cap);
+size_t scrub_bytes_find(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t limit,
+                        size_t n, size_t *out, size_t cap);
 
 #endif

@@ -534,7 +534,7 @@ static size_t rare_walk(const scrub_prefilter_t *pf, const uint8_t *p, size_t ba
     size_t at[64], got, q;
 
     do {
-        got = scrub_bytes_find(&pf->rare, p, from, limit, at, 64);
+        got = scrub_bytes_find(&pf->rare, p, from, limit, n, at, 64);
         for (q = 0; q < got && at[q] < limit; q++) {
             if (rare_at_byte(pf, p, base, at[q], n, fn, ctx, &limit) != 0) {
                 return at[q];

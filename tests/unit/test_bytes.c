@@ -26,7 +26,9 @@ UT_TEST(bytes_find_matches_plain_loop)
         for (n = 0; n <= sizeof(text); n += 1 + (size_t)(rand_r(&seed) % 9)) {
             for (from = 0; from <= n; from += 1 + (size_t)(rand_r(&seed) % 13)) {
                 for (cap = 1; cap <= 300; cap = cap * 3 + 1) {
-                    size_t got = scrub_bytes_find(&bs, text, from, n, out, cap), k = 0;
+                    /* the search ends at n; the buffer may go on (up to 200 bytes) */
+                    size_t got = scrub_bytes_find(&bs, text, from, n, n + (size_t)(rand_r(&seed) %
+                                                  (sizeof(text) - n + 1)), out, cap), k = 0;
                     for (i = from; i < n && k < cap; i++) {
                         if (bs.member[text[i]]) {
                             UT_CHECK(k < got && out[k] == i);
