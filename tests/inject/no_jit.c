@@ -1,4 +1,4 @@
-/* no_jit: LD_PRELOAD shim that makes PCRE2 JIT compilation fail, so the interpreter runs. */
+/* no_jit: LD_PRELOAD shim that keeps PCRE2 from JIT-compiling, so the interpreter runs. */
 /* SPDX-License-Identifier: Apache-2.0 */
 
 /*
@@ -6,8 +6,13 @@
  * with SIMD loads that may cover bytes past the subject's end (never past the
  * page); memcheck reports each branch on them as "Conditional jump or move
  * depends on uninitialised value(s)" in unnamed (???) frames unless PCRE2 was
- * built with --enable-valgrind, which Debian's is not. The core treats a JIT
- * failure as a logged fallback (house style rule 11), so the run stays valid.
+ * built with --enable-valgrind, which Debian's is not.
+ *
+ * The shim reports success without compiling anything: pcre2_match() runs the
+ * interpreter whenever a pattern has no JIT code (PCRE2 10.42, pcre2_match.c),
+ * and the core sees what it sees in production (no "JIT compilation failed"
+ * warning per rule on stderr, which tests that expect a quiet stderr would
+ * trip over). The core never calls pcre2_jit_match() directly.
  * Build: cc -shared -fPIC -o no_jit.so no_jit.c
  */
 
@@ -19,5 +24,5 @@ int pcre2_jit_compile_8(void *code, uint32_t options)
 {
     (void)code;
     (void)options;
-    return -45; /* PCRE2_ERROR_JIT_BADOPTION */
+    return 0;
 }

@@ -7,6 +7,8 @@
 # audit file) must exit 3 without a crash, leave on stdout only a prefix of the
 # reference output, and keep record content out of stderr. Short writes (and EINTR)
 # must be retried: output and quarantine byte-identical to the reference, exit 0.
+# INJECT_PRELOAD: libraries to preload ahead of the shim (make asan puts the ASan
+# runtime there, which must come first in the library list).
 # SPDX-License-Identifier: Apache-2.0
 set -u
 bin=$(cd "$(dirname "${1:-./logscrub}")" && pwd)/$(basename "${1:-./logscrub}")
@@ -66,7 +68,7 @@ clean_stderr() { ! grep -q -e "$MARK" -e "$SECRET" "$tmp/err"; }
 run() {
     local name=$1; shift
     rm -f "$tmp/q" "$tmp/a" "$tmp/o" "$tmp/out" "$tmp/err"
-    env LD_PRELOAD="$shim" "$@" "$bin" -c "$tmp/rules.yaml" --quarantine "$tmp/q" --audit "$tmp/a" \
+    env LD_PRELOAD="${INJECT_PRELOAD:+$INJECT_PRELOAD:}$shim" "$@" "$bin" -c "$tmp/rules.yaml" --quarantine "$tmp/q" --audit "$tmp/a" \
         --threads "$T" $EXTRA "$tmp/input" > "$tmp/out" 2> "$tmp/err"
 }
 

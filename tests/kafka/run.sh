@@ -4,7 +4,11 @@
 #
 # Usage: tests/kafka/run.sh [bench]     (from the repository root, after make)
 # Environment: BUILD (default build), LOGSCRUB (default ./logscrub),
-#              KAFKA_TESTS (space-separated test numbers to run, default all).
+#              KAFKA_TESTS (space-separated test numbers to run, default all),
+#              KAFKA_SESSION_MS (consumer session timeout, default 4000),
+#              RUN_WRAPPER (a command that runs test_wm, e.g. valgrind),
+#              TEST_TIME_SCALE (stretches the waits for the sidecar, see
+#              tests/timescale.sh; tests/run-valgrind.sh sets it).
 #
 # Every test runs the real logscrub binary against a mock cluster started by
 # mock_cluster (a separate process, so the sidecar can be kill -9'ed), feeds
@@ -20,6 +24,7 @@ BUILD=${BUILD:-build}
 K=$BUILD/kafka
 LS=${LOGSCRUB:-./logscrub}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../timescale.sh"
 RULES=$HERE/rules.yaml
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/logscrub-kafka.XXXXXX")
 PASS=0
@@ -29,8 +34,10 @@ MOCK=
 BR=
 # The mock's group coordinator waits session.timeout.ms - 1 s for members to
 # rejoin after any membership change (45 s by default), and a killed member
-# leaves only when its session times out: short sessions keep tests quick.
-FAST="-X session.timeout.ms=4000 -X heartbeat.interval.ms=400"
+# leaves only when its session times out: short sessions keep tests quick. A
+# sidecar under valgrind needs a longer one (its heartbeats come late).
+SESSION_MS=${KAFKA_SESSION_MS:-4000}
+FAST="-X session.timeout.ms=$SESSION_MS -X heartbeat.interval.ms=$((SESSION_MS / 10))"
 
 cleanup() {
     for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
@@ -93,7 +100,7 @@ produce_slowly() {
         b=0
         while [ $b -lt "$3" ]; do
             "$K/kprod" -b "$BR" -t "$1" -f $(($2 + b * $4)) -n "$4" -S 10 -Q 1000 >/dev/null 2>>"$TMP/kprod.log" || exit 1
-            sleep "$5"
+            tsleep "$5"
             b=$((b + 1))
         done
     ) &
@@ -150,7 +157,7 @@ fi
 
 # ---- 0: the watermark unit tests -----------------------------------------------
 if wanted 0; then
-    if "$K/test_wm"; then pass "0 watermark unit tests"; else fail "0 watermark unit tests"; fi
+    if ${RUN_WRAPPER:-} "$K/test_wm"; then pass "0 watermark unit tests"; else fail "0 watermark unit tests"; fi
 fi
 
 # ---- 1: 100k records, secrets redacted, quarantine, keys/headers/order ---------
@@ -158,7 +165,7 @@ if wanted 1; then
     start_mock in1:8 out1:8 q1:1
     "$K/kprod" -b "$BR" -t in1 -n 100000 -S 10 -Q 1000 >/dev/null
     sidecar "$TMP/t1.log" -G g1 --output kafka:out1 --quarantine kafka:q1 in1
-    out=$("$K/kcheck" -b "$BR" -o out1 -q q1 -n 100000 -S 10 -Q 1000 -O -T 90)
+    out=$("$K/kcheck" -b "$BR" -o out1 -q q1 -n 100000 -S 10 -Q 1000 -O -T "$(tsi 90)")
     crc=$?
     note "$out"
     stop_sidecar "$SC"
@@ -186,14 +193,14 @@ if wanted 2; then
     for base in 3000 11000 19000 27000; do
         at=$((base + $(awk -v s="$$$(date +%N)" 'BEGIN { srand(s % 100000); print int(rand() * 4000) }')))
         sidecar "$TMP/t2.log" -q -G g2 --output kafka:out2 --quarantine kafka:q2 in2
-        "$K/kcheck" -b "$BR" -o out2 -W "$at" -T 60 >/dev/null
+        "$K/kcheck" -b "$BR" -o out2 -W "$at" -T "$(tsi 60)" >/dev/null
         kill -9 "$SC"
         wait "$SC" 2>/dev/null
         kills="$kills $at"
     done
     note "killed when the output held:$kills records"
     sidecar "$TMP/t2.log" -q -G g2 --output kafka:out2 --quarantine kafka:q2 in2
-    out=$("$K/kcheck" -b "$BR" -o out2 -q q2 -n 40000 -S 10 -Q 1000 -d -T 90)
+    out=$("$K/kcheck" -b "$BR" -o out2 -q q2 -n 40000 -S 10 -Q 1000 -d -T "$(tsi 90)")
     crc=$?
     stop_sidecar "$SC"
     note "$out"
@@ -217,15 +224,16 @@ if wanted 3; then
     # Stop A once both hold partitions (librdkafka < 2.3.0 aborts when a
     # cooperative-sticky consumer closes before its first assignment, #4381).
     i=0
-    while [ $i -lt 150 ] && ! { grep -q assigned "$TMP/t3a.log" && grep -q assigned "$TMP/t3b.log"; }; do
+    n=$(tsi 150)
+    while [ $i -lt "$n" ] && ! { grep -q assigned "$TMP/t3a.log" && grep -q assigned "$TMP/t3b.log"; }; do
         sleep 0.1
         i=$((i + 1))
     done
-    sleep 1
+    tsleep 1
     stop_sidecar "$A"
     RCA=$RC
     wait "$PRODUCER"
-    out=$("$K/kcheck" -b "$BR" -o out3 -q q3 -n 40000 -S 10 -Q 1000 -d -T 90)
+    out=$("$K/kcheck" -b "$BR" -o out3 -q q3 -n 40000 -S 10 -Q 1000 -d -T "$(tsi 90)")
     crc=$?
     stop_sidecar "$B"
     note "$out"
@@ -253,8 +261,8 @@ input:
     delivery: exactly-once
     transaction_interval_ms: 100
     properties:
-      session.timeout.ms: 4000
-      heartbeat.interval.ms: 400
+      session.timeout.ms: $SESSION_MS
+      heartbeat.interval.ms: $((SESSION_MS / 10))
 output:
   kafka:
     topic: out4
@@ -264,7 +272,7 @@ quarantine:
 EOF
     "$LS" -c "$cfg" >>"$TMP/t4.log" 2>&1 &
     SC=$!
-    out=$("$K/kcheck" -b "$BR" -o out4 -q q4 -n 20000 -S 10 -Q 1000 -r -O -T 60)
+    out=$("$K/kcheck" -b "$BR" -o out4 -q q4 -n 20000 -S 10 -Q 1000 -r -O -T "$(tsi 60)")
     crc=$?
     stop_sidecar "$SC"
     note "$out"
@@ -278,12 +286,12 @@ EOF
     "$K/kprod" -b "$BR" -t in4 -f 20000 -n 20000 -S 10 -Q 1000 >/dev/null
     "$LS" -c "$cfg" >>"$TMP/t4.log" 2>&1 &
     SC=$!
-    "$K/kcheck" -b "$BR" -o out4 -W 28000 -T 60 >/dev/null
+    "$K/kcheck" -b "$BR" -o out4 -W 28000 -T "$(tsi 60)" >/dev/null
     kill -9 "$SC"
     wait "$SC" 2>/dev/null
     "$LS" -c "$cfg" >>"$TMP/t4.log" 2>&1 &
     SC=$!
-    out=$("$K/kcheck" -b "$BR" -o out4 -q q4 -n 40000 -S 10 -Q 1000 -r -d -T 60)
+    out=$("$K/kcheck" -b "$BR" -o out4 -q q4 -n 40000 -S 10 -Q 1000 -r -d -T "$(tsi 60)")
     crc=$?
     stop_sidecar "$SC"
     note "$out"
@@ -305,7 +313,7 @@ if wanted 5; then
     produce_slowly in5 0 10 3000 0.3
     sidecar "$TMP/t5.log" -G g5 --output kafka:out5 --quarantine kafka:q5 \
         -X message.timeout.ms=3000 -X retry.backoff.ms=50 in5
-    sleep 0.5
+    tsleep 0.5                     # the sidecar is up (slow under valgrind)
     mock_cmd "error 0 40 7"        # Produce: REQUEST_TIMED_OUT (retriable)
     mock_cmd "error 0 10 6"        # Produce: NOT_LEADER_FOR_PARTITION
     mock_cmd "error 8 3 15"        # OffsetCommit: COORDINATOR_NOT_AVAILABLE
@@ -314,7 +322,7 @@ if wanted 5; then
     sleep 3
     mock_cmd "up 2"
     wait "$PRODUCER"
-    out=$("$K/kcheck" -b "$BR" -o out5 -q q5 -n 30000 -S 10 -Q 1000 -d -T 90)
+    out=$("$K/kcheck" -b "$BR" -o out5 -q q5 -n 30000 -S 10 -Q 1000 -d -T "$(tsi 90)")
     crc=$?
     stop_sidecar "$SC"
     note "$out"
@@ -339,14 +347,15 @@ if wanted 5; then
         >>"$TMP/t5b.log" 2>&1 &
     SC=$!
     i=0
-    while kill -0 "$SC" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    n=$(tsi 200)
+    while kill -0 "$SC" 2>/dev/null && [ $i -lt "$n" ]; do sleep 0.1; i=$((i + 1)); done
     kill -TERM "$SC" 2>/dev/null
     wait "$SC"
     RC1=$?
     "$LS" -c "$cfg" -b "$BR" $FAST -G g5b --output kafka:out5b --quarantine kafka:q5b in5b \
         >>"$TMP/t5b.log" 2>&1 &
     SC=$!
-    out=$("$K/kcheck" -b "$BR" -o out5b -q q5b -n 5000 -S 10 -Q 1000 -d -T 60)
+    out=$("$K/kcheck" -b "$BR" -o out5b -q q5b -n 5000 -S 10 -Q 1000 -d -T "$(tsi 60)")
     crc=$?
     stop_sidecar "$SC"
     note "$out"
@@ -364,7 +373,7 @@ if wanted 5; then
     "$K/kprod" -b "$BR" -t in5c -n 5000 -S 10 -Q 0 >/dev/null
     mock_cmd "error 0 1 87"
     sidecar "$TMP/t5c.log" -G g5c --output kafka:out5c --quarantine kafka:q5c in5c
-    out=$("$K/kcheck" -b "$BR" -o out5c -q q5c -n 5000 -S 10 -Q 0 -d -R -T 60)
+    out=$("$K/kcheck" -b "$BR" -o out5c -q q5c -n 5000 -S 10 -Q 0 -d -R -T "$(tsi 60)")
     crc=$?
     stop_sidecar "$SC"
     note "$out"
@@ -386,7 +395,8 @@ if wanted 6; then
     first=
     i=0
     code=000
-    while [ $i -lt 100 ]; do
+    n=$(tsi 100)
+    while [ $i -lt "$n" ]; do
         code=$(curl -s -o /dev/null -w '%{http_code}' "http://$HTTP/healthz")
         [ -z "$first" ] && [ "$code" != 000 ] && first=$code
         [ "$code" = 200 ] && break
@@ -398,14 +408,14 @@ if wanted 6; then
     # the counter must move while records arrive (polled: a loaded machine is slow to start)
     i=0
     v2=$v1
-    while [ $i -lt 100 ] && [ "${v2:-0}" -le "${v1:-0}" ]; do
+    while [ $i -lt "$(tsi 100)" ] && [ "${v2:-0}" -le "${v1:-0}" ]; do
         sleep 0.1
         v2=$(metric logscrub_records_in_total)
         i=$((i + 1))
     done
     wait "$PRODUCER"
-    "$K/kcheck" -b "$BR" -o out6 -q q6 -n 16000 -S 10 -Q 1000 -T 60 >/dev/null
-    sleep 0.7
+    "$K/kcheck" -b "$BR" -o out6 -q q6 -n 16000 -S 10 -Q 1000 -T "$(tsi 60)" >/dev/null
+    tsleep 0.7
     curl -s "http://$HTTP/metrics" >"$TMP/metrics.txt"
     v3=$(awk '$1 == "logscrub_records_in_total" { print $2 }' "$TMP/metrics.txt")
     stop_sidecar "$SC"
