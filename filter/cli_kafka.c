@@ -346,16 +346,22 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
     flight_free(sc, f);
 }
 
-/* Headers for the produced record: the input's, plus logscrub-rules, plus
- * reason and origin on quarantined records. NULL when there are none. */
-static rd_kafka_headers_t *out_headers(const sidecar_t *sc, const kflight_t *f)
+/*
+ * Headers for the produced record (owned by the caller): the input's, plus
+ * logscrub-rules, plus reason and origin on quarantined records. NULL when
+ * there are none. The input's headers are detached from the consumed message
+ * rather than copied: that is one parse and no copy per record. A consumed
+ * message keeps its serialized headers, so a later call (a retry) parses
+ * them again (librdkafka 2.0.2 rdkafka_msg.c: rd_kafka_message_headers
+ * re-parses when no parsed list is attached).
+ */
+static rd_kafka_headers_t *out_headers(const kflight_t *f)
 {
-    rd_kafka_headers_t *in = NULL, *h = NULL;
+    rd_kafka_headers_t *h = NULL;
     char origin[512];
 
-    (void)sc;
-    if (rd_kafka_message_headers(f->in, &in) == RD_KAFKA_RESP_ERR_NO_ERROR && in) {
-        h = rd_kafka_headers_copy(in);
+    if (rd_kafka_message_detach_headers(f->in, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        h = NULL;
     }
     if (!f->rules && f->dest == KDEST_OUTPUT) {
         return h;
@@ -383,7 +389,7 @@ static rd_kafka_headers_t *out_headers(const sidecar_t *sc, const kflight_t *f)
  */
 static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy)
 {
-    rd_kafka_headers_t *h = out_headers(sc, f);
+    rd_kafka_headers_t *h = out_headers(f);
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(f->in, &tstype);
     const char *topic = f->dest == KDEST_OUTPUT ? sc->kc.out_topic : sc->kc.quar_topic;
