@@ -3,7 +3,10 @@
 /*
  * One thread runs the loop below (the librdkafka consumer and producer have
  * their own internal threads; the HTTP server has one that only copies a
- * published page). Per consumed message:
+ * published page). It takes up to KAFKA_BATCH messages per call
+ * (rd_kafka_consume_batch_queue: a consumer alone reads the mock cluster
+ * 4-6 times faster that way than with one rd_kafka_consumer_poll per message) and
+ * serves the producer's delivery reports once per batch. Per consumed message:
  *
  *   consumer_poll -> track offset in the partition's watermark -> scan
  *     -> produce (clean/redacted/tagged: output topic; quarantined: original
@@ -33,6 +36,9 @@
 
 #include "cli_kafka.h"
 #include "cli_kafka_wm.h"
+
+/* Messages taken from the consumer queue per call. */
+#define KAFKA_BATCH 1024
 
 /* SIGINT/SIGTERM count: 1 = stop consuming and drain, 2 = abandon the drain. */
 static volatile sig_atomic_t kafka_signals;
@@ -83,6 +89,7 @@ typedef struct sidecar {
     scrub_worker_t *worker;    /* scanning state */
     scrub_stats_t *stats;      /* counters per verdict and rule */
     rd_kafka_t *consumer;      /* group consumer */
+    rd_kafka_queue_t *cq;      /* its consumer queue (batch consumption) */
     rd_kafka_t *producer;      /* output + quarantine producer */
     kpart_t **parts;           /* every partition seen */
     size_t nparts;
@@ -689,10 +696,11 @@ static void txn_abort(sidecar_t *sc, int rewind)
  * error aborts (rewinding when rewind is set). Returns 0 when committed. */
 static int txn_commit(sidecar_t *sc, int rewind)
 {
-    rd_kafka_topic_partition_list_t *a = NULL, *pos;
+    rd_kafka_topic_partition_list_t *pos;
     rd_kafka_consumer_group_metadata_t *md;
     rd_kafka_error_t *e = NULL;
-    int i, tries;
+    size_t i;
+    int tries;
 
     if (!sc->txn_open) {
         return 0;
@@ -701,17 +709,16 @@ static int txn_commit(sidecar_t *sc, int rewind)
         txn_abort(sc, rewind);
         return -1;
     }
+    /* The positions of the records handled (all produced in this
+     * transaction), not rd_kafka_position(): with batch consumption that also
+     * counts messages taken in a batch whose rebalance callback runs this. */
     pos = rd_kafka_topic_partition_list_new(16);
-    if (rd_kafka_assignment(sc->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
-        rd_kafka_position(sc->consumer, a);
-        for (i = 0; i < a->cnt; i++) {
-            if (a->elems[i].offset >= 0) {
-                rd_kafka_topic_partition_list_add(pos, a->elems[i].topic,
-                                                  a->elems[i].partition)->offset =
-                    a->elems[i].offset;
-            }
+    for (i = 0; i < sc->nparts; i++) {
+        kpart_t *p = sc->parts[i];
+
+        if (p->assigned && p->position >= 0) {
+            rd_kafka_topic_partition_list_add(pos, p->topic, p->partition)->offset = p->position;
         }
-        rd_kafka_topic_partition_list_destroy(a);
     }
     if (pos->cnt > 0) {
         md = rd_kafka_consumer_group_metadata(sc->consumer);
@@ -886,6 +893,13 @@ static void handle_message(sidecar_t *sc, rd_kafka_message_t *m)
     if (!part) {
         logmsg(sc, -1, "error: out of memory");
         sc->fatal = 1;
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (!part->assigned) {
+        /* Taken in the same batch call that ran the revocation of its
+         * partition: not ours any more, the next owner reads it from the
+         * committed offset. */
         rd_kafka_message_destroy(m);
         return;
     }
@@ -1097,6 +1111,9 @@ static void sidecar_destroy(sidecar_t *sc)
     if (sc->producer) {
         rd_kafka_destroy(sc->producer);
     }
+    if (sc->cq) {
+        rd_kafka_queue_destroy(sc->cq);
+    }
     if (sc->consumer) {
         rd_kafka_destroy(sc->consumer);
     }
@@ -1149,6 +1166,11 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
     }
     sc->kc.consumer = NULL;
     rd_kafka_poll_set_consumer(sc->consumer);
+    sc->cq = rd_kafka_queue_get_consumer(sc->consumer);
+    if (!sc->cq) {
+        snprintf(errstr, errstr_size, "no consumer queue");
+        return CLI_EXIT_IO;
+    }
     if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
         e = rd_kafka_init_transactions(sc->producer, 60000);
         if (e) {
@@ -1223,7 +1245,8 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
            sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE ? "exactly-once" : "at-least-once");
 
     while (!kafka_signals && !sc.fatal && !sc.stop_error) {
-        rd_kafka_message_t *m;
+        rd_kafka_message_t *batch[KAFKA_BATCH];
+        ssize_t n, i;
 
         if (sc.inflight >= sc.kc.max_in_flight) {
             if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
@@ -1236,11 +1259,17 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         else if (sc.paused && sc.inflight <= sc.kc.max_in_flight / 2) {
             set_paused(&sc, 0);
         }
-        m = rd_kafka_consumer_poll(sc.consumer, sc.paused ? 0 : 100);
-        if (m) {
-            handle_message(&sc, m);
+        /* Rebalance and error callbacks are served inside this call. */
+        n = rd_kafka_consume_batch_queue(sc.cq, sc.paused ? 0 : 100, batch, KAFKA_BATCH);
+        for (i = 0; i < n; i++) {
+            if (sc.fatal || sc.stop_error) {
+                rd_kafka_message_destroy(batch[i]); /* not settled: never committed */
+            }
+            else {
+                handle_message(&sc, batch[i]);
+            }
         }
-        rd_kafka_poll(sc.producer, sc.paused && !m ? 50 : 0);
+        rd_kafka_poll(sc.producer, sc.paused && n <= 0 ? 50 : 0);
         process_retries(&sc);
         store_offsets(&sc);
         if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE && sc.txn_open) {
