@@ -1,17 +1,26 @@
 /* cli_kafka.c: the Kafka consumer sidecar: consume, scrub, produce, commit what was delivered. */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One thread runs the loop below (the librdkafka consumer and producer have
- * their own internal threads; the HTTP server has one that only copies a
- * published page). It takes up to KAFKA_BATCH messages per call
- * (rd_kafka_consume_batch_queue: a consumer alone reads the mock cluster
- * 4-6 times faster that way than with one rd_kafka_consumer_poll per message) and
- * serves the producer's delivery reports once per batch. Per consumed message:
+ * Threads: the main thread runs the loop below; the scanning pool (the pipe
+ * filter's scrub_pool, in record mode) scans on its worker threads and its
+ * writer thread produces, in input order; librdkafka and the HTTP server have
+ * their own threads. The main loop takes up to KAFKA_BATCH messages per call
+ * (rd_kafka_consume_batch_queue: a consumer alone reads the mock cluster 4-6
+ * times faster that way than with one rd_kafka_consumer_poll per message):
  *
- *   consumer_poll -> track offset in the partition's watermark -> scan
- *     -> produce (clean/redacted/tagged: output topic; quarantined: original
- *        to the quarantine topic; dropped: nothing, settled at once)
- *     -> delivery report -> watermark done -> offsets_store(commit offset)
+ *   main:    consume batch -> per message: track its offset in the partition's
+ *            watermark, a flight -> scrub_pool_records(batch)
+ *   workers: scan each record
+ *   writer:  in order: produce (clean/redacted/tagged: output topic;
+ *            quarantined: original to the quarantine topic; dropped: nothing)
+ *   any thread serving the producer: delivery report -> flight to the done list
+ *   main:    done list -> watermark done -> offsets_store(commit offset);
+ *            errors -> retry, reroute to quarantine or give up (main only)
+ *
+ * Only the main thread touches partitions, watermarks, counters and the
+ * flight list. A flight goes main -> pool -> writer -> librdkafka -> done
+ * list -> main and is touched by one thread at a time; the done list has a
+ * mutex, the writer's counts of findings another (stats_mu).
  *
  * Offsets are committed by librdkafka's auto-commit of *stored* offsets, and
  * synchronously on revoke and at shutdown, so the committed position never
@@ -23,12 +32,15 @@
  *
  * Log lines name topic, partition and offset, never message contents.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -70,14 +82,25 @@ typedef enum kdest {
     KDEST_QUARANTINE           /* the quarantine topic */
 } kdest_t;
 
+/* What happened to a flight, for the main thread (kflight.outcome). */
+typedef enum koutcome {
+    KOUT_DELIVERED = 0,        /* delivery report; err says how it went */
+    KOUT_REFUSED,              /* producev refused it (err); nothing was queued */
+    KOUT_DROPPED               /* dropped by the rules: nothing to produce */
+} koutcome_t;
+
 /* A consumed record whose output is not yet acknowledged. */
 typedef struct kflight {
     kpart_t *part;             /* input partition */
     int64_t ticket;            /* watermark ticket, -1 with exactly-once */
-    rd_kafka_message_t *in;    /* the consumed message (owned; its value may be the output) */
+    rd_kafka_message_t *in;    /* the consumed message (owned; its value may be the output);
+                                  NULL once delivered */
     kdest_t dest;              /* where it is being produced */
     const char *reason;        /* quarantine reason (static string) */
     char *rules;               /* "id,id" of the rules that fired, or NULL */
+    koutcome_t outcome;        /* set before the flight joins the done list */
+    rd_kafka_resp_err_t err;   /* delivery or producev error */
+    struct kflight *done;      /* done list link */
     struct kflight *retry;     /* retry list link */
     struct kflight *prev;      /* all-flights list links */
     struct kflight *next;
@@ -86,8 +109,16 @@ typedef struct kflight {
 typedef struct sidecar {
     cli_kafka_conf_t kc;       /* merged settings */
     scrub_ruleset_t *rs;       /* rule set (borrowed) */
-    scrub_worker_t *worker;    /* scanning state */
-    scrub_stats_t *stats;      /* counters per verdict and rule */
+    scrub_worker_t *worker;    /* scanning state for re-produced records (main thread) */
+    scrub_pool_t *pool;        /* scanning threads + the writer thread that produces */
+    unsigned nthreads;         /* its scanning threads */
+    scrub_stats_t *stats;      /* counters per verdict and rule (the writer adds, under stats_mu) */
+    pthread_mutex_t stats_mu;  /* guards stats */
+    pthread_mutex_t done_mu;   /* guards the done list */
+    int mutexes;               /* both mutexes initialised */
+    kflight_t *done_head;      /* flights with an outcome, appended by any thread */
+    kflight_t *done_tail;
+    unsigned writer_n;         /* writer: records since it last served the producer */
     rd_kafka_t *consumer;      /* group consumer */
     rd_kafka_queue_t *cq;      /* its consumer queue (batch consumption) */
     rd_kafka_t *producer;      /* output + quarantine producer */
@@ -103,8 +134,8 @@ typedef struct sidecar {
     size_t inflight;           /* live flights */
     int paused;                /* consumption paused for backpressure */
     int joined;                /* an assignment was received (readiness) */
-    int connected;             /* a broker is up (from statistics) */
-    int fatal;                 /* stop: a fatal Kafka error */
+    atomic_int connected;      /* a broker is up (from statistics; error_cb on any thread) */
+    atomic_int fatal;          /* stop: a fatal Kafka error (error_cb, dr_cb: any thread) */
     int stop_error;            /* stop: a record could not be delivered (on_error: stop) */
     int txn_open;              /* exactly-once: a transaction is open */
     int txn_abort;             /* exactly-once: the open transaction must abort */
@@ -238,9 +269,26 @@ static void flight_free(sidecar_t *sc, kflight_t *f)
         f->next->prev = f->prev;
     }
     sc->inflight--;
-    rd_kafka_message_destroy(f->in);
+    if (f->in) {
+        rd_kafka_message_destroy(f->in);
+    }
     free(f->rules);
     free(f);
+}
+
+/* Hand a flight with its outcome to the main thread. Any thread. */
+static void done_push(sidecar_t *sc, kflight_t *f)
+{
+    f->done = NULL;
+    pthread_mutex_lock(&sc->done_mu);
+    if (sc->done_tail) {
+        sc->done_tail->done = f;
+    }
+    else {
+        sc->done_head = f;
+    }
+    sc->done_tail = f;
+    pthread_mutex_unlock(&sc->done_mu);
 }
 
 /* The record is settled: its ticket is done, so the commit may pass it. */
@@ -322,9 +370,6 @@ static int retriable(rd_kafka_resp_err_t err)
 
 /* ==== producing ========================================================== */
 
-static void set_paused(sidecar_t *sc, int pause);
-static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy);
-
 /*
  * A record could not be produced to f->dest for good. The output's records
  * go to quarantine (on_error: quarantine); otherwise the sidecar stops and
@@ -389,12 +434,14 @@ static rd_kafka_headers_t *out_headers(const kflight_t *f)
 }
 
 /*
- * Produce f (value/len for the output, the original for quarantine). Waits
- * while the producer queue is full (pausing consumption), unless a second
- * signal or a fatal error ends the wait: then the record stays unsettled.
- * Returns 0 when queued or handed to give_up, -1 when abandoned (f freed).
+ * Queue f on its destination topic (value/len for the output, the original for
+ * quarantine). Waits while the producer queue is full, serving the producer
+ * meanwhile, unless a second signal or a fatal error ends the wait. Returns
+ * the producev error: 0 when queued (a delivery report follows), else nothing
+ * was queued. Touches only f and the producer: any thread.
  */
-static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy)
+static rd_kafka_resp_err_t produce_try(sidecar_t *sc, kflight_t *f, const void *val, size_t len,
+                                       int copy)
 {
     rd_kafka_headers_t *h = out_headers(f);
     rd_kafka_timestamp_type_t tstype;
@@ -415,21 +462,30 @@ static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int
                                 RD_KAFKA_V_VALUE((void *)val, len),
                                 RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(h),
                                 RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_signals >= 2 || sc->fatal) {
             break;
         }
-        set_paused(sc, 1);
+        /* Delivery reports make room; consumption stops meanwhile (the
+         * main thread waits for the pool, or is the caller). */
         rd_kafka_poll(sc->producer, 100);
-        if (kafka_signals >= 2 || sc->fatal) {
-            break;
-        }
     }
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return 0;
-    }
-    if (h) {
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && h) {
         rd_kafka_headers_destroy(h);
     }
+    return err;
+}
+
+static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy);
+
+/*
+ * producev refused f with err (main thread). QUEUE_FULL means the wait was
+ * abandoned: the record stays unsettled. Returns 0 when f was handed on
+ * (re-produced, rerouted, given up), -1 when abandoned (f freed).
+ */
+static int refused(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
+{
+    const char *topic = f->dest == KDEST_OUTPUT ? sc->kc.out_topic : sc->kc.quar_topic;
+
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         sc->n_undelivered++;
         flight_free(sc, f);
@@ -452,6 +508,17 @@ static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int
     }
     give_up(sc, f, err);
     return 0;
+}
+
+/*
+ * Produce f from the main thread (retries, reroutes). Returns 0 when queued
+ * or handed on, -1 when abandoned (f freed).
+ */
+static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy)
+{
+    rd_kafka_resp_err_t err = produce_try(sc, f, val, len, copy);
+
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : refused(sc, f, err);
 }
 
 /* Produce f again (after a retriable error or a switch to quarantine). */
@@ -481,7 +548,11 @@ static void process_retries(sidecar_t *sc)
     }
 }
 
-/* Delivery report (served by rd_kafka_poll/flush on the producer). */
+/*
+ * Delivery report, served by rd_kafka_poll/flush on the producer from the main
+ * or the writer thread: the flight goes to the done list. A delivered
+ * record's consumed message is released here, off the main thread.
+ */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     sidecar_t *sc = opaque;
@@ -491,7 +562,22 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (!f) {
         return;
     }
+    f->outcome = KOUT_DELIVERED;
+    f->err = m->err;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_message_destroy(f->in);
+        f->in = NULL;
+    }
+    else if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        sc->fatal = 1;
+    }
+    done_push(sc, f);
+}
+
+/* A delivery report's outcome (main thread). */
+static void delivered(sidecar_t *sc, kflight_t *f)
+{
+    if (f->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (f->dest == KDEST_OUTPUT) {
             sc->n_out++;
         }
@@ -502,7 +588,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         flight_free(sc, f);
         return;
     }
-    if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    if (f->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || f->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
         /* Abandoned (second signal), or an aborted transaction that will be
          * replayed: never committed either way. */
         if (sc->kc.delivery == CLI_KAFKA_AT_LEAST_ONCE || kafka_signals >= 2) {
@@ -515,25 +601,60 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         logmsg(sc, sc->txn_abort ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): the "
                "transaction will abort",
                f->part->topic, (int)f->part->partition, (long long)f->in->offset,
-               rd_kafka_err2str(m->err));
+               rd_kafka_err2str(f->err));
         sc->txn_abort = 1;
         flight_free(sc, f);
         return;
     }
-    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+    if (f->err == RD_KAFKA_RESP_ERR__FATAL) {
         sc->fatal = 1;
         flight_free(sc, f);
         return;
     }
-    if (retriable(m->err)) {
+    if (retriable(f->err)) {
         logmsg(sc, sc->n_retry ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): retrying "
                "(further records: -v)", f->part->topic,
-               (int)f->part->partition, (long long)f->in->offset, rd_kafka_err2str(m->err));
+               (int)f->part->partition, (long long)f->in->offset, rd_kafka_err2str(f->err));
         sc->n_retry++;
         retry_push(sc, f);
         return;
     }
-    give_up(sc, f, m->err);
+    give_up(sc, f, f->err);
+}
+
+/* Take every flight with an outcome off the done list and act on it (main thread). */
+static void process_done(sidecar_t *sc)
+{
+    kflight_t *f, *next;
+
+    pthread_mutex_lock(&sc->done_mu);
+    f = sc->done_head;
+    sc->done_head = sc->done_tail = NULL;
+    pthread_mutex_unlock(&sc->done_mu);
+    for (; f; f = next) {
+        next = f->done;
+        switch (f->outcome) {
+        case KOUT_DROPPED:
+            sc->n_drop++;
+            settle(sc, f->part, f->ticket);
+            flight_free(sc, f);
+            break;
+        case KOUT_REFUSED:
+            refused(sc, f, f->err);
+            break;
+        default:
+            delivered(sc, f);
+            break;
+        }
+    }
+}
+
+/* Serve the producer (delivery reports, errors) for up to timeout_ms, then
+ * act on the outcomes (main thread). */
+static void serve_producer(sidecar_t *sc, int timeout_ms)
+{
+    rd_kafka_poll(sc->producer, timeout_ms);
+    process_done(sc);
 }
 
 /* ==== offsets, backpressure ============================================== */
@@ -591,6 +712,16 @@ static void set_paused(sidecar_t *sc, int pause)
            sc->inflight);
 }
 
+/* Wait until the writer has produced (or refused) every record handed to the
+ * pool. It never needs the main thread for that. */
+static void pool_sync(sidecar_t *sc)
+{
+    if (scrub_pool_finish(sc->pool) != 0) {
+        logmsg(sc, -1, "error: scanning pool failed");
+        sc->fatal = 1;
+    }
+}
+
 /*
  * Wait until every flight settled (or timeout_ms, or a second signal).
  * Returns 1 when nothing is left in flight.
@@ -599,8 +730,11 @@ static int drain(sidecar_t *sc, int timeout_ms)
 {
     double deadline = now_s() + timeout_ms / 1000.0;
 
+    pool_sync(sc);
+    process_done(sc);
     while ((sc->inflight > 0 || sc->retry_head) && kafka_signals < 2 && now_s() < deadline) {
         rd_kafka_flush(sc->producer, 100);
+        process_done(sc);
         process_retries(sc);
         store_offsets(sc);
         if (sc->fatal) {
@@ -674,11 +808,12 @@ static void txn_abort(sidecar_t *sc, int rewind)
 
     sc->n_aborts++;
     logmsg(sc, 0, "aborting a transaction%s", rewind ? " and rewinding" : "");
-    /* Aborting purges the transaction's outstanding messages; their
-     * delivery reports free the flights. */
+    /* Every record of the transaction is produced first; aborting purges the
+     * outstanding ones and their delivery reports free the flights. */
+    pool_sync(sc);
     e = rd_kafka_abort_transaction(sc->producer, 60000);
     for (tries = 0; sc->inflight > 0 && tries < 100; tries++) {
-        rd_kafka_poll(sc->producer, 100);
+        serve_producer(sc, 100);
     }
     if (e) {
         logmsg(sc, -1, "error: abort transaction: %s", rd_kafka_error_string(e));
@@ -705,6 +840,8 @@ static int txn_commit(sidecar_t *sc, int rewind)
     if (!sc->txn_open) {
         return 0;
     }
+    pool_sync(sc); /* the transaction covers every record taken so far */
+    process_done(sc);
     if (sc->txn_abort) {
         txn_abort(sc, rewind);
         return -1;
@@ -733,7 +870,7 @@ static int txn_commit(sidecar_t *sc, int rewind)
         e = rd_kafka_commit_transaction(sc->producer, -1);
         if (!e) {
             sc->txn_open = 0;
-            rd_kafka_poll(sc->producer, 0);
+            serve_producer(sc, 0);
             return 0;
         }
         if (!rd_kafka_error_is_retriable(e)) {
@@ -868,11 +1005,15 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 /* ==== the record path ==================================================== */
 
-static void handle_message(sidecar_t *sc, rd_kafka_message_t *m)
+/*
+ * Take one consumed message (main thread): errors are logged and released;
+ * a record gets its watermark ticket and a flight, which is returned for the
+ * pool. NULL when there is nothing to scan (m released).
+ */
+static kflight_t *admit(sidecar_t *sc, rd_kafka_message_t *m)
 {
     kpart_t *part;
     kflight_t *f;
-    scrub_result_t res;
     int64_t ticket = -1;
 
     if (m->err) {
@@ -887,21 +1028,21 @@ static void handle_message(sidecar_t *sc, rd_kafka_message_t *m)
             logmsg(sc, 0, "consumer: %s", rd_kafka_err2str(m->err));
         }
         rd_kafka_message_destroy(m);
-        return;
+        return NULL;
     }
     part = part_get(sc, rd_kafka_topic_name(m->rkt), m->partition);
     if (!part) {
         logmsg(sc, -1, "error: out of memory");
         sc->fatal = 1;
         rd_kafka_message_destroy(m);
-        return;
+        return NULL;
     }
     if (!part->assigned) {
         /* Taken in the same batch call that ran the revocation of its
          * partition: not ours any more, the next owner reads it from the
          * committed offset. */
         rd_kafka_message_destroy(m);
-        return;
+        return NULL;
     }
     sc->connected = 1;
     part->position = m->offset + 1;
@@ -923,45 +1064,69 @@ static void handle_message(sidecar_t *sc, rd_kafka_message_t *m)
                    (int)part->partition);
             sc->fatal = 1;
             rd_kafka_message_destroy(m);
-            return;
+            return NULL;
         }
-    }
-    if (!m->payload) {
-        /* A tombstone: nothing to scan, forwarded as a tombstone. */
-        res.verdict = SCRUB_V_CLEAN;
-        res.out = NULL;
-        res.out_len = 0;
-        res.nfindings = 0;
-        res.failure = SCRUB_FAIL_NONE;
-    }
-    else {
-        scrub_worker_scan(sc->worker, m->payload, m->len, &res);
-        scrub_stats_add(sc->stats, &res, m->len);
-    }
-    if (res.verdict == SCRUB_V_DROPPED) {
-        sc->n_drop++;
-        settle(sc, part, ticket);
-        rd_kafka_message_destroy(m);
-        return;
     }
     f = flight_new(sc, part, m);
     if (!f) {
         logmsg(sc, -1, "error: out of memory");
         sc->fatal = 1;
         rd_kafka_message_destroy(m);
-        return;
+        return NULL;
     }
     f->ticket = ticket;
-    f->rules = rules_list(sc, &res);
-    if (res.verdict == SCRUB_V_QUARANTINED) {
-        f->dest = KDEST_QUARANTINE;
-        f->reason = res.failure != SCRUB_FAIL_NONE ? scrub_failure_name(res.failure) : "rule";
-        produce(sc, f, m->payload, m->len, 0);
+    return f;
+}
+
+/*
+ * The scan result of one record, on the pool's writer thread, in input
+ * order: count it, produce it (or report it dropped). Touches only f, the
+ * stats (under stats_mu) and the producer; failures go to the main thread
+ * through the done list.
+ */
+static int on_result(void *ctx, void *tag, const uint8_t *rec, size_t len,
+                     const scrub_result_t *res)
+{
+    sidecar_t *sc = ctx;
+    kflight_t *f = tag;
+    rd_kafka_resp_err_t err;
+
+    if (!rec) {
+        /* A tombstone: forwarded as a tombstone, not counted as a record scanned. */
+        f->dest = KDEST_OUTPUT;
+        err = produce_try(sc, f, NULL, 0, 0);
     }
     else {
-        f->dest = KDEST_OUTPUT;
-        produce(sc, f, res.out, res.out_len, res.out != (const uint8_t *)m->payload);
+        pthread_mutex_lock(&sc->stats_mu);
+        scrub_stats_add(sc->stats, res, len);
+        pthread_mutex_unlock(&sc->stats_mu);
+        if (res->verdict == SCRUB_V_DROPPED) {
+            f->outcome = KOUT_DROPPED;
+            done_push(sc, f);
+            return 0;
+        }
+        f->rules = rules_list(sc, res);
+        if (res->verdict == SCRUB_V_QUARANTINED) {
+            f->dest = KDEST_QUARANTINE;
+            f->reason = res->failure != SCRUB_FAIL_NONE ? scrub_failure_name(res->failure)
+                                                        : "rule";
+            err = produce_try(sc, f, rec, len, 0);
+        }
+        else {
+            f->dest = KDEST_OUTPUT;
+            err = produce_try(sc, f, res->out, res->out_len, res->out != rec);
+        }
     }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        f->outcome = KOUT_REFUSED;
+        f->err = err;
+        done_push(sc, f);
+    }
+    /* Serving delivery reports here too spreads their cost over two threads. */
+    if (++sc->writer_n % 256 == 0) {
+        rd_kafka_poll(sc->producer, 0);
+    }
+    return 0;
 }
 
 /* ==== metrics ============================================================ */
@@ -1034,6 +1199,7 @@ static void publish_metrics(sidecar_t *sc)
 {
     mbuf_t b = { NULL, 0, 0, 0 };
     size_t i, nrules = scrub_ruleset_count(sc->rs), nassigned = 0;
+    uint64_t findings;
 
     mb_counter(&b, "logscrub_records_in_total", "Records consumed from the input topics.",
                sc->n_in);
@@ -1058,10 +1224,13 @@ static void publish_metrics(sidecar_t *sc)
         if (scrub_ruleset_rule(sc->rs, i, &info) != 0) {
             continue;
         }
+        pthread_mutex_lock(&sc->stats_mu);
+        findings = scrub_stats_rule_findings(sc->stats, i);
+        pthread_mutex_unlock(&sc->stats_mu);
         mb_printf(&b, "logscrub_findings_total{rule=\"");
         mb_label(&b, info.id);
         mb_printf(&b, "\",action=\"%s\"} %llu\n", scrub_action_name(info.action),
-                  (unsigned long long)scrub_stats_rule_findings(sc->stats, i));
+                  (unsigned long long)findings);
     }
     mb_printf(&b, "# HELP logscrub_consumer_lag Records behind the partition's high watermark.\n"
                   "# TYPE logscrub_consumer_lag gauge\n");
@@ -1105,11 +1274,17 @@ static void sidecar_destroy(sidecar_t *sc)
 {
     size_t i;
 
-    while (sc->flights) {
-        flight_free(sc, sc->flights);
+    /* The pool first (its writer produces), then the producer (no more
+     * delivery reports), then the flights still left. */
+    if (sc->pool) {
+        scrub_pool_finish(sc->pool);
+        scrub_pool_destroy(sc->pool);
     }
     if (sc->producer) {
         rd_kafka_destroy(sc->producer);
+    }
+    while (sc->flights) {
+        flight_free(sc, sc->flights);
     }
     if (sc->cq) {
         rd_kafka_queue_destroy(sc->cq);
@@ -1128,6 +1303,10 @@ static void sidecar_destroy(sidecar_t *sc)
     scrub_stats_destroy(sc->stats);
     scrub_worker_destroy(sc->worker);
     cli_kafka_conf_destroy(&sc->kc);
+    if (sc->mutexes) {
+        pthread_mutex_destroy(&sc->stats_mu);
+        pthread_mutex_destroy(&sc->done_mu);
+    }
 }
 
 static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
@@ -1137,6 +1316,16 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
     rd_kafka_error_t *e;
     size_t i;
 
+    if (pthread_mutex_init(&sc->stats_mu, NULL) != 0) {
+        snprintf(errstr, errstr_size, "cannot create a mutex");
+        return CLI_EXIT_IO;
+    }
+    if (pthread_mutex_init(&sc->done_mu, NULL) != 0) {
+        pthread_mutex_destroy(&sc->stats_mu);
+        snprintf(errstr, errstr_size, "cannot create a mutex");
+        return CLI_EXIT_IO;
+    }
+    sc->mutexes = 1;
     sc->worker = scrub_worker_new(sc->rs);
     sc->stats = scrub_stats_new(sc->rs);
     if (!sc->worker || !sc->stats) {
@@ -1179,6 +1368,11 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
             return CLI_EXIT_IO;
         }
     }
+    sc->pool = scrub_pool_new_records(sc->rs, sc->nthreads, on_result, sc);
+    if (!sc->pool) {
+        snprintf(errstr, errstr_size, "cannot start %u scanning thread(s)", sc->nthreads);
+        return CLI_EXIT_IO;
+    }
     if (sc->kc.http) {
         sc->http = cli_kafka_http_start(sc->kc.http, errstr, errstr_size);
         if (!sc->http) {
@@ -1220,6 +1414,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
     }
     memset(&sc, 0, sizeof(sc));
     sc.rs = rs;
+    sc.nthreads = ko->threads ? ko->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     rc = cli_kafka_conf_load(&sc.kc, ko, rs, CLI_KAFKA_CONF_SIDECAR, errstr, sizeof(errstr));
     if (rc != 0) {
         fprintf(stderr, "logscrub: %s\n", errstr);
@@ -1246,6 +1441,8 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
 
     while (!kafka_signals && !sc.fatal && !sc.stop_error) {
         rd_kafka_message_t *batch[KAFKA_BATCH];
+        scrub_record_t recs[KAFKA_BATCH];
+        size_t nrecs = 0;
         ssize_t n, i;
 
         if (sc.inflight >= sc.kc.max_in_flight) {
@@ -1262,14 +1459,25 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         /* Rebalance and error callbacks are served inside this call. */
         n = rd_kafka_consume_batch_queue(sc.cq, sc.paused ? 0 : 100, batch, KAFKA_BATCH);
         for (i = 0; i < n; i++) {
+            kflight_t *f = NULL;
+
             if (sc.fatal || sc.stop_error) {
                 rd_kafka_message_destroy(batch[i]); /* not settled: never committed */
             }
-            else {
-                handle_message(&sc, batch[i]);
+            else if ((f = admit(&sc, batch[i])) != NULL) {
+                recs[nrecs].data = f->in->payload;
+                recs[nrecs].len = f->in->len;
+                recs[nrecs].tag = f;
+                nrecs++;
             }
         }
-        rd_kafka_poll(sc.producer, sc.paused && n <= 0 ? 50 : 0);
+        /* Waits only while every pool block is busy; the writer never
+         * waits for this thread. */
+        if (nrecs > 0 && scrub_pool_records(sc.pool, recs, nrecs) != 0) {
+            logmsg(&sc, -1, "error: scanning pool failed");
+            sc.fatal = 1;
+        }
+        serve_producer(&sc, sc.paused && n <= 0 ? 50 : 0);
         process_retries(&sc);
         store_offsets(&sc);
         if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE && sc.txn_open) {
@@ -1292,7 +1500,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
     if (!drain(&sc, sc.kc.flush_timeout_ms)) {
         logmsg(&sc, 0, "%zu record(s) not delivered: they stay uncommitted", sc.inflight);
         rd_kafka_purge(sc.producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        rd_kafka_poll(sc.producer, 0);
+        serve_producer(&sc, 0);
     }
     if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
         if (sc.txn_open && (sc.inflight > 0 || kafka_signals >= 2 || sc.fatal)) {
