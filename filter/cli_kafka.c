@@ -27,15 +27,13 @@
  * passes a record whose output was not acknowledged (at-least-once).
  * With `delivery: exactly-once` the records of a time slice are produced in
  * one transaction that also carries the consumer positions
- * (send_offsets_to_transaction); an aborted transaction rewinds the consumer
- * to the committed offsets.
+ * (cli_kafka_txn.c). The /metrics page is built in cli_kafka_metrics.c; the
+ * shared state is declared in cli_kafka_sc.h.
  *
  * Log lines name topic, partition and offset, never message contents.
  */
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +44,7 @@
 
 #ifdef WITH_KAFKA
 
-#include "cli_kafka.h"
-#include "cli_kafka_wm.h"
+#include "cli_kafka_sc.h"
 
 /* Messages taken from the consumer queue per call. */
 #define KAFKA_BATCH 1024
@@ -63,96 +60,9 @@ static void on_signal(int sig)
     }
 }
 
-/* ==== state ============================================================== */
+/* ==== helpers ============================================================ */
 
-/* One input partition seen since start; never freed before the end, so
- * delivery reports for a revoked partition can still point at it. */
-typedef struct kpart {
-    char *topic;               /* topic name (owned) */
-    int32_t partition;         /* partition number */
-    cli_kafka_wm_t *wm;        /* offsets consumed and not yet settled */
-    int assigned;              /* 1 while assigned to us */
-    int dirty;                 /* commit offset moved since the last store */
-    int64_t stored;            /* last offset stored, -1 when none */
-    int64_t position;          /* last consumed offset + 1, -1 when unknown */
-} kpart_t;
-
-typedef enum kdest {
-    KDEST_OUTPUT = 0,          /* the clean output topic */
-    KDEST_QUARANTINE           /* the quarantine topic */
-} kdest_t;
-
-/* What happened to a flight, for the main thread (kflight.outcome). */
-typedef enum koutcome {
-    KOUT_DELIVERED = 0,        /* delivery report; err says how it went */
-    KOUT_REFUSED,              /* producev refused it (err); nothing was queued */
-    KOUT_DROPPED               /* dropped by the rules: nothing to produce */
-} koutcome_t;
-
-/* A consumed record whose output is not yet acknowledged. */
-typedef struct kflight {
-    kpart_t *part;             /* input partition */
-    int64_t ticket;            /* watermark ticket, -1 with exactly-once */
-    rd_kafka_message_t *in;    /* the consumed message (owned; its value may be the output);
-                                  NULL once delivered */
-    kdest_t dest;              /* where it is being produced */
-    const char *reason;        /* quarantine reason (static string) */
-    char *rules;               /* "id,id" of the rules that fired, or NULL */
-    koutcome_t outcome;        /* set before the flight joins the done list */
-    rd_kafka_resp_err_t err;   /* delivery or producev error */
-    struct kflight *done;      /* done list link */
-    struct kflight *retry;     /* retry list link */
-    struct kflight *prev;      /* all-flights list links */
-    struct kflight *next;
-} kflight_t;
-
-typedef struct sidecar {
-    cli_kafka_conf_t kc;       /* merged settings */
-    scrub_ruleset_t *rs;       /* rule set (borrowed) */
-    scrub_worker_t *worker;    /* scanning state for re-produced records (main thread) */
-    scrub_pool_t *pool;        /* scanning threads + the writer thread that produces */
-    unsigned nthreads;         /* its scanning threads */
-    scrub_stats_t *stats;      /* counters per verdict and rule (the writer adds, under stats_mu) */
-    pthread_mutex_t stats_mu;  /* guards stats */
-    pthread_mutex_t done_mu;   /* guards the done list */
-    int mutexes;               /* both mutexes initialised */
-    kflight_t *done_head;      /* flights with an outcome, appended by any thread */
-    kflight_t *done_tail;
-    unsigned writer_n;         /* writer: records since it last served the producer */
-    rd_kafka_t *consumer;      /* group consumer */
-    rd_kafka_queue_t *cq;      /* its consumer queue (batch consumption) */
-    rd_kafka_t *producer;      /* output + quarantine producer */
-    kpart_t **parts;           /* every partition seen */
-    size_t nparts;
-    size_t parts_cap;
-    kpart_t *last_part;        /* lookup cache */
-    kpart_t **dirty;           /* partitions whose commit offset moved (parts_cap long) */
-    size_t ndirty;
-    kflight_t *flights;        /* every live flight (for cleanup) */
-    kflight_t *retry_head;     /* flights to produce again */
-    kflight_t *retry_tail;
-    size_t inflight;           /* live flights */
-    int paused;                /* consumption paused for backpressure */
-    int joined;                /* an assignment was received (readiness) */
-    atomic_int connected;      /* a broker is up (from statistics; error_cb on any thread) */
-    atomic_int fatal;          /* stop: a fatal Kafka error (error_cb, dr_cb: any thread) */
-    int stop_error;            /* stop: a record could not be delivered (on_error: stop) */
-    int txn_open;              /* exactly-once: a transaction is open */
-    int txn_abort;             /* exactly-once: the open transaction must abort */
-    double txn_started;        /* when it was begun */
-    uint64_t n_in;             /* records consumed */
-    uint64_t n_out;            /* records acknowledged on the output topic */
-    uint64_t n_quar;           /* records acknowledged on the quarantine topic */
-    uint64_t n_drop;           /* records dropped by rules */
-    uint64_t n_retry;          /* produce retries */
-    uint64_t n_undelivered;    /* records given up (purged, permanent errors) */
-    uint64_t n_aborts;         /* aborted transactions */
-    uint64_t n_rerouted;       /* records sent to quarantine after a produce error */
-    cli_kafka_http_t *http;    /* /healthz + /metrics, or NULL */
-    double next_publish;       /* when to rebuild the metrics page */
-} sidecar_t;
-
-static double now_s(void)
+double cli_kafka_now(void)
 {
     struct timespec ts;
 
@@ -160,7 +70,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void logmsg(const sidecar_t *sc, int level, const char *fmt, ...)
+void cli_kafka_log(const sidecar_t *sc, int level, const char *fmt, ...)
 {
     va_list ap;
 
@@ -381,7 +291,7 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
 
     if (f->dest == KDEST_OUTPUT && sc->kc.on_error == CLI_KAFKA_ON_ERROR_QUARANTINE &&
         sc->kc.delivery == CLI_KAFKA_AT_LEAST_ONCE) {
-        logmsg(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: cannot produce to %s (%s): "
+        cli_kafka_log(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: cannot produce to %s (%s): "
                "quarantined (further records: -v)",
                f->part->topic, (int)f->part->partition, (long long)f->in->offset, topic,
                rd_kafka_err2str(err));
@@ -390,7 +300,7 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
         retry_push(sc, f);
         return;
     }
-    logmsg(sc, sc->n_undelivered ? 1 : -1, "error: %s [%d] offset %lld: cannot produce to %s: "
+    cli_kafka_log(sc, sc->n_undelivered ? 1 : -1, "error: %s [%d] offset %lld: cannot produce to %s: "
            "%s; stopping without committing it (further records: -v)", f->part->topic, (int)f->part->partition, (long long)f->in->offset,
            topic, rd_kafka_err2str(err));
     sc->n_undelivered++;
@@ -499,7 +409,7 @@ static int refused(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && f->dest == KDEST_OUTPUT) {
         /* Too large for the output: hold the original back (always, whatever on_error). */
-        logmsg(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: too large for %s: "
+        cli_kafka_log(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: too large for %s: "
                "quarantined (further records: -v)", f->part->topic,
                (int)f->part->partition, (long long)f->in->offset, topic);
         f->dest = KDEST_QUARANTINE;
@@ -598,7 +508,7 @@ static void delivered(sidecar_t *sc, kflight_t *f)
         return;
     }
     if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
-        logmsg(sc, sc->txn_abort ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): the "
+        cli_kafka_log(sc, sc->txn_abort ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): the "
                "transaction will abort",
                f->part->topic, (int)f->part->partition, (long long)f->in->offset,
                rd_kafka_err2str(f->err));
@@ -612,7 +522,7 @@ static void delivered(sidecar_t *sc, kflight_t *f)
         return;
     }
     if (retriable(f->err)) {
-        logmsg(sc, sc->n_retry ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): retrying "
+        cli_kafka_log(sc, sc->n_retry ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): retrying "
                "(further records: -v)", f->part->topic,
                (int)f->part->partition, (long long)f->in->offset, rd_kafka_err2str(f->err));
         sc->n_retry++;
@@ -623,7 +533,7 @@ static void delivered(sidecar_t *sc, kflight_t *f)
 }
 
 /* Take every flight with an outcome off the done list and act on it (main thread). */
-static void process_done(sidecar_t *sc)
+void cli_kafka_process_done(sidecar_t *sc)
 {
     kflight_t *f, *next;
 
@@ -651,10 +561,10 @@ static void process_done(sidecar_t *sc)
 
 /* Serve the producer (delivery reports, errors) for up to timeout_ms, then
  * act on the outcomes (main thread). */
-static void serve_producer(sidecar_t *sc, int timeout_ms)
+void cli_kafka_serve_producer(sidecar_t *sc, int timeout_ms)
 {
     rd_kafka_poll(sc->producer, timeout_ms);
-    process_done(sc);
+    cli_kafka_process_done(sc);
 }
 
 /* ==== offsets, backpressure ============================================== */
@@ -682,7 +592,7 @@ static void store_offsets(sidecar_t *sc)
                 p->stored = off;
             }
             else {
-                logmsg(sc, 1, "%s [%d]: offset %lld not stored: %s", p->topic, (int)p->partition,
+                cli_kafka_log(sc, 1, "%s [%d]: offset %lld not stored: %s", p->topic, (int)p->partition,
                        (long long)off, rd_kafka_err2str(err));
             }
             rd_kafka_topic_partition_list_destroy(one);
@@ -708,16 +618,16 @@ static void set_paused(sidecar_t *sc, int pause)
         rd_kafka_topic_partition_list_destroy(a);
     }
     sc->paused = pause;
-    logmsg(sc, 2, "%s consumption (%zu records in flight)", pause ? "paused" : "resumed",
+    cli_kafka_log(sc, 2, "%s consumption (%zu records in flight)", pause ? "paused" : "resumed",
            sc->inflight);
 }
 
 /* Wait until the writer has produced (or refused) every record handed to the
  * pool. It never needs the main thread for that. */
-static void pool_sync(sidecar_t *sc)
+void cli_kafka_pool_sync(sidecar_t *sc)
 {
     if (scrub_pool_finish(sc->pool) != 0) {
-        logmsg(sc, -1, "error: scanning pool failed");
+        cli_kafka_log(sc, -1, "error: scanning pool failed");
         sc->fatal = 1;
     }
 }
@@ -728,13 +638,13 @@ static void pool_sync(sidecar_t *sc)
  */
 static int drain(sidecar_t *sc, int timeout_ms)
 {
-    double deadline = now_s() + timeout_ms / 1000.0;
+    double deadline = cli_kafka_now() + timeout_ms / 1000.0;
 
-    pool_sync(sc);
-    process_done(sc);
-    while ((sc->inflight > 0 || sc->retry_head) && kafka_signals < 2 && now_s() < deadline) {
+    cli_kafka_pool_sync(sc);
+    cli_kafka_process_done(sc);
+    while ((sc->inflight > 0 || sc->retry_head) && kafka_signals < 2 && cli_kafka_now() < deadline) {
         rd_kafka_flush(sc->producer, 100);
-        process_done(sc);
+        cli_kafka_process_done(sc);
         process_retries(sc);
         store_offsets(sc);
         if (sc->fatal) {
@@ -743,150 +653,6 @@ static int drain(sidecar_t *sc, int timeout_ms)
     }
     store_offsets(sc);
     return sc->inflight == 0;
-}
-
-/* ==== exactly-once ======================================================= */
-
-static void txn_begin(sidecar_t *sc)
-{
-    rd_kafka_error_t *e;
-
-    if (sc->txn_open) {
-        return;
-    }
-    e = rd_kafka_begin_transaction(sc->producer);
-    if (e) {
-        logmsg(sc, -1, "error: begin transaction: %s", rd_kafka_error_string(e));
-        sc->fatal = 1;
-        rd_kafka_error_destroy(e);
-        return;
-    }
-    sc->txn_open = 1;
-    sc->txn_abort = 0;
-    sc->txn_started = now_s();
-}
-
-/* Move the consumer back to the committed offsets (after an abort). */
-static void rewind_consumer(sidecar_t *sc)
-{
-    rd_kafka_topic_partition_list_t *a = NULL;
-    rd_kafka_error_t *e;
-    char reset[32];
-    size_t n = sizeof(reset);
-    int i, latest;
-
-    if (rd_kafka_assignment(sc->consumer, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a) {
-        return;
-    }
-    latest = rd_kafka_conf_get(rd_kafka_conf(sc->consumer), "auto.offset.reset", reset, &n) ==
-                 RD_KAFKA_CONF_OK && strcmp(reset, "latest") == 0;
-    if (a->cnt > 0 && rd_kafka_committed(sc->consumer, a, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (i = 0; i < a->cnt; i++) {
-            if (a->elems[i].offset < 0) {
-                a->elems[i].offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-            }
-        }
-        e = rd_kafka_seek_partitions(sc->consumer, a, 10000);
-        if (e) {
-            logmsg(sc, -1, "error: rewinding after an aborted transaction: %s",
-                   rd_kafka_error_string(e));
-            sc->fatal = 1;
-            rd_kafka_error_destroy(e);
-        }
-    }
-    else if (a->cnt > 0) {
-        logmsg(sc, -1, "error: cannot read committed offsets to rewind");
-        sc->fatal = 1;
-    }
-    rd_kafka_topic_partition_list_destroy(a);
-}
-
-static void txn_abort(sidecar_t *sc, int rewind)
-{
-    rd_kafka_error_t *e;
-    int tries;
-
-    sc->n_aborts++;
-    logmsg(sc, 0, "aborting a transaction%s", rewind ? " and rewinding" : "");
-    /* Every record of the transaction is produced first; aborting purges the
-     * outstanding ones and their delivery reports free the flights. */
-    pool_sync(sc);
-    e = rd_kafka_abort_transaction(sc->producer, 60000);
-    for (tries = 0; sc->inflight > 0 && tries < 100; tries++) {
-        serve_producer(sc, 100);
-    }
-    if (e) {
-        logmsg(sc, -1, "error: abort transaction: %s", rd_kafka_error_string(e));
-        sc->fatal = 1;
-        rd_kafka_error_destroy(e);
-    }
-    sc->txn_open = 0;
-    sc->txn_abort = 0;
-    if (rewind && !sc->fatal) {
-        rewind_consumer(sc);
-    }
-}
-
-/* Commit the open transaction with the consumer positions. On an abortable
- * error aborts (rewinding when rewind is set). Returns 0 when committed. */
-static int txn_commit(sidecar_t *sc, int rewind)
-{
-    rd_kafka_topic_partition_list_t *pos;
-    rd_kafka_consumer_group_metadata_t *md;
-    rd_kafka_error_t *e = NULL;
-    size_t i;
-    int tries;
-
-    if (!sc->txn_open) {
-        return 0;
-    }
-    pool_sync(sc); /* the transaction covers every record taken so far */
-    process_done(sc);
-    if (sc->txn_abort) {
-        txn_abort(sc, rewind);
-        return -1;
-    }
-    /* The positions of the records handled (all produced in this
-     * transaction), not rd_kafka_position(): with batch consumption that also
-     * counts messages taken in a batch whose rebalance callback runs this. */
-    pos = rd_kafka_topic_partition_list_new(16);
-    for (i = 0; i < sc->nparts; i++) {
-        kpart_t *p = sc->parts[i];
-
-        if (p->assigned && p->position >= 0) {
-            rd_kafka_topic_partition_list_add(pos, p->topic, p->partition)->offset = p->position;
-        }
-    }
-    if (pos->cnt > 0) {
-        md = rd_kafka_consumer_group_metadata(sc->consumer);
-        e = rd_kafka_send_offsets_to_transaction(sc->producer, pos, md, -1);
-        rd_kafka_consumer_group_metadata_destroy(md);
-    }
-    rd_kafka_topic_partition_list_destroy(pos);
-    for (tries = 0; !e || (rd_kafka_error_is_retriable(e) && tries < 10); tries++) {
-        if (e) {
-            rd_kafka_error_destroy(e);
-        }
-        e = rd_kafka_commit_transaction(sc->producer, -1);
-        if (!e) {
-            sc->txn_open = 0;
-            serve_producer(sc, 0);
-            return 0;
-        }
-        if (!rd_kafka_error_is_retriable(e)) {
-            break;
-        }
-    }
-    if (rd_kafka_error_is_fatal(e) || !rd_kafka_error_txn_requires_abort(e)) {
-        logmsg(sc, -1, "error: commit transaction: %s", rd_kafka_error_string(e));
-        sc->fatal = 1;
-        rd_kafka_error_destroy(e);
-        return -1;
-    }
-    logmsg(sc, 0, "commit transaction: %s", rd_kafka_error_string(e));
-    rd_kafka_error_destroy(e);
-    txn_abort(sc, rewind);
-    return -1;
 }
 
 /* ==== consumer callbacks ================================================= */
@@ -918,7 +684,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_pause_partitions(rk, parts);
         }
         sc->joined = 1;
-        logmsg(sc, 1, "assigned %d partition(s)", parts->cnt);
+        cli_kafka_log(sc, 1, "assigned %d partition(s)", parts->cnt);
     }
     else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         int lost = rd_kafka_assignment_lost(rk);
@@ -931,11 +697,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
             if (lost || kafka_signals >= 2) {
                 if (sc->txn_open) {
-                    txn_abort(sc, 0);
+                    cli_kafka_txn_abort(sc, 0);
                 }
             }
             else {
-                txn_commit(sc, 0);
+                cli_kafka_txn_commit(sc, 0);
             }
         }
         else if (!lost) {
@@ -944,7 +710,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             store_offsets(sc);
             cerr = rd_kafka_commit(rk, NULL, 0);
             if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-                logmsg(sc, 0, "commit on revoke: %s", rd_kafka_err2str(cerr));
+                cli_kafka_log(sc, 0, "commit on revoke: %s", rd_kafka_err2str(cerr));
             }
         }
         for (i = 0; i < parts->cnt; i++) {
@@ -962,15 +728,15 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_assign(rk, NULL);
             sc->joined = 0;
         }
-        logmsg(sc, 1, "revoked %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
+        cli_kafka_log(sc, 1, "revoked %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
     }
     else {
-        logmsg(sc, 0, "rebalance error: %s", rd_kafka_err2str(err));
+        cli_kafka_log(sc, 0, "rebalance error: %s", rd_kafka_err2str(err));
         rd_kafka_assign(rk, NULL);
         sc->joined = 0;
     }
     if (e) {
-        logmsg(sc, -1, "error: incremental rebalance: %s", rd_kafka_error_string(e));
+        cli_kafka_log(sc, -1, "error: incremental rebalance: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
 }
@@ -982,14 +748,14 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         rd_kafka_fatal_error(rk, buf, sizeof(buf));
-        logmsg(sc, -1, "error: fatal: %s", buf);
+        cli_kafka_log(sc, -1, "error: fatal: %s", buf);
         sc->fatal = 1;
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         sc->connected = 0;
     }
-    logmsg(sc, 0, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    cli_kafka_log(sc, 0, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 /* Statistics: only used to know whether any broker connection is up. */
@@ -1021,18 +787,18 @@ static kflight_t *admit(sidecar_t *sc, rd_kafka_message_t *m)
             char buf[512];
 
             rd_kafka_fatal_error(sc->consumer, buf, sizeof(buf));
-            logmsg(sc, -1, "error: fatal: %s", buf);
+            cli_kafka_log(sc, -1, "error: fatal: %s", buf);
             sc->fatal = 1;
         }
         else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            logmsg(sc, 0, "consumer: %s", rd_kafka_err2str(m->err));
+            cli_kafka_log(sc, 0, "consumer: %s", rd_kafka_err2str(m->err));
         }
         rd_kafka_message_destroy(m);
         return NULL;
     }
     part = part_get(sc, rd_kafka_topic_name(m->rkt), m->partition);
     if (!part) {
-        logmsg(sc, -1, "error: out of memory");
+        cli_kafka_log(sc, -1, "error: out of memory");
         sc->fatal = 1;
         rd_kafka_message_destroy(m);
         return NULL;
@@ -1048,19 +814,19 @@ static kflight_t *admit(sidecar_t *sc, rd_kafka_message_t *m)
     part->position = m->offset + 1;
     sc->n_in++;
     if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
-        txn_begin(sc);
+        cli_kafka_txn_begin(sc);
     }
     else {
         ticket = cli_kafka_wm_track(part->wm, m->offset);
         if (ticket == -2) {
             /* Re-delivered from an earlier offset (offset reset): start over. */
-            logmsg(sc, 0, "%s [%d]: consumption moved back to offset %lld", part->topic,
+            cli_kafka_log(sc, 0, "%s [%d]: consumption moved back to offset %lld", part->topic,
                    (int)part->partition, (long long)m->offset);
             cli_kafka_wm_reset(part->wm);
             ticket = cli_kafka_wm_track(part->wm, m->offset);
         }
         if (ticket < 0) {
-            logmsg(sc, -1, "error: %s [%d]: too many records in flight", part->topic,
+            cli_kafka_log(sc, -1, "error: %s [%d]: too many records in flight", part->topic,
                    (int)part->partition);
             sc->fatal = 1;
             rd_kafka_message_destroy(m);
@@ -1069,7 +835,7 @@ static kflight_t *admit(sidecar_t *sc, rd_kafka_message_t *m)
     }
     f = flight_new(sc, part, m);
     if (!f) {
-        logmsg(sc, -1, "error: out of memory");
+        cli_kafka_log(sc, -1, "error: out of memory");
         sc->fatal = 1;
         rd_kafka_message_destroy(m);
         return NULL;
@@ -1127,145 +893,6 @@ static int on_result(void *ctx, void *tag, const uint8_t *rec, size_t len,
         rd_kafka_poll(sc->producer, 0);
     }
     return 0;
-}
-
-/* ==== metrics ============================================================ */
-
-/* A growable text buffer for the metrics page. */
-typedef struct mbuf {
-    char *p;      /* text, NUL-terminated */
-    size_t len;   /* bytes used */
-    size_t cap;   /* bytes allocated */
-    int oom;      /* an allocation failed */
-} mbuf_t;
-
-static void mb_printf(mbuf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom) {
-        return;
-    }
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        {
-            size_t ncap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
-            char *np = realloc(b->p, ncap);
-
-            if (!np) {
-                b->oom = 1;
-                return;
-            }
-            b->p = np;
-            b->cap = ncap;
-        }
-    }
-}
-
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void mb_label(mbuf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"') {
-            mb_printf(b, "\\%c", *s);
-        }
-        else if (*s == '\n') {
-            mb_printf(b, "\\n");
-        }
-        else {
-            mb_printf(b, "%c", *s);
-        }
-    }
-}
-
-static void mb_counter(mbuf_t *b, const char *name, const char *help, uint64_t v)
-{
-    mb_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
-              (unsigned long long)v);
-}
-
-static void publish_metrics(sidecar_t *sc)
-{
-    mbuf_t b = { NULL, 0, 0, 0 };
-    size_t i, nrules = scrub_ruleset_count(sc->rs), nassigned = 0;
-    uint64_t findings;
-
-    mb_counter(&b, "logscrub_records_in_total", "Records consumed from the input topics.",
-               sc->n_in);
-    mb_counter(&b, "logscrub_records_out_total",
-               "Records acknowledged on the output topic (clean, redacted or tagged).", sc->n_out);
-    mb_counter(&b, "logscrub_records_quarantined_total",
-               "Records acknowledged on the quarantine topic.", sc->n_quar);
-    mb_counter(&b, "logscrub_records_dropped_total", "Records dropped by rules.", sc->n_drop);
-    mb_counter(&b, "logscrub_records_undelivered_total",
-               "Records given up (not committed; re-read after a restart).", sc->n_undelivered);
-    mb_counter(&b, "logscrub_records_rerouted_total",
-               "Records sent to quarantine because the output refused them.", sc->n_rerouted);
-    mb_counter(&b, "logscrub_produce_retries_total", "Produce attempts repeated after an error.",
-               sc->n_retry);
-    mb_counter(&b, "logscrub_transactions_aborted_total", "Aborted transactions (exactly-once).",
-               sc->n_aborts);
-    mb_printf(&b, "# HELP logscrub_findings_total Findings kept, per rule and action.\n"
-                  "# TYPE logscrub_findings_total counter\n");
-    for (i = 0; i < nrules; i++) {
-        scrub_rule_info_t info;
-
-        if (scrub_ruleset_rule(sc->rs, i, &info) != 0) {
-            continue;
-        }
-        pthread_mutex_lock(&sc->stats_mu);
-        findings = scrub_stats_rule_findings(sc->stats, i);
-        pthread_mutex_unlock(&sc->stats_mu);
-        mb_printf(&b, "logscrub_findings_total{rule=\"");
-        mb_label(&b, info.id);
-        mb_printf(&b, "\",action=\"%s\"} %llu\n", scrub_action_name(info.action),
-                  (unsigned long long)findings);
-    }
-    mb_printf(&b, "# HELP logscrub_consumer_lag Records behind the partition's high watermark.\n"
-                  "# TYPE logscrub_consumer_lag gauge\n");
-    for (i = 0; i < sc->nparts; i++) {
-        kpart_t *p = sc->parts[i];
-        int64_t lo = -1, hi = -1, lag;
-
-        if (!p->assigned) {
-            continue;
-        }
-        nassigned++;
-        if (rd_kafka_get_watermark_offsets(sc->consumer, p->topic, p->partition, &lo, &hi) != 0 ||
-            hi < 0) {
-            continue;
-        }
-        lag = p->position >= 0 ? hi - p->position : (lo >= 0 ? hi - lo : hi);
-        mb_printf(&b, "logscrub_consumer_lag{topic=\"");
-        mb_label(&b, p->topic);
-        mb_printf(&b, "\",partition=\"%d\"} %lld\n", (int)p->partition,
-                  (long long)(lag < 0 ? 0 : lag));
-    }
-    mb_printf(&b, "# HELP logscrub_in_flight Records consumed and not yet acknowledged.\n"
-                  "# TYPE logscrub_in_flight gauge\nlogscrub_in_flight %zu\n", sc->inflight);
-    mb_printf(&b, "# HELP logscrub_assigned_partitions Input partitions assigned.\n"
-                  "# TYPE logscrub_assigned_partitions gauge\nlogscrub_assigned_partitions %zu\n",
-              nassigned);
-    mb_printf(&b, "# HELP logscrub_paused 1 while consumption is paused for backpressure.\n"
-                  "# TYPE logscrub_paused gauge\nlogscrub_paused %d\n", sc->paused);
-    mb_printf(&b, "# HELP logscrub_ready 1 when assigned and connected (/healthz 200).\n"
-                  "# TYPE logscrub_ready gauge\nlogscrub_ready %d\n", sc->joined && sc->connected);
-    if (b.oom) {
-        free(b.p);
-        b.p = NULL;
-    }
-    cli_kafka_http_publish(sc->http, b.p, b.len, sc->joined && sc->connected);
 }
 
 /* ==== setup and teardown ================================================= */
@@ -1378,7 +1005,7 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
         if (!sc->http) {
             return CLI_EXIT_USAGE;
         }
-        publish_metrics(sc);
+        cli_kafka_metrics_publish(sc);
     }
     topics = rd_kafka_topic_partition_list_new((int)sc->kc.ntopics);
     for (i = 0; i < sc->kc.ntopics; i++) {
@@ -1436,7 +1063,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         sigaction(SIGTERM, &old_term, NULL);
         return rc;
     }
-    logmsg(&sc, 1, "consuming %zu topic(s) as group %s (%s)", sc.kc.ntopics, sc.kc.group,
+    cli_kafka_log(&sc, 1, "consuming %zu topic(s) as group %s (%s)", sc.kc.ntopics, sc.kc.group,
            sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE ? "exactly-once" : "at-least-once");
 
     while (!kafka_signals && !sc.fatal && !sc.stop_error) {
@@ -1447,7 +1074,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
 
         if (sc.inflight >= sc.kc.max_in_flight) {
             if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
-                txn_commit(&sc, 1);
+                cli_kafka_txn_commit(&sc, 1);
             }
             else {
                 set_paused(&sc, 1);
@@ -1474,42 +1101,42 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         /* Waits only while every pool block is busy; the writer never
          * waits for this thread. */
         if (nrecs > 0 && scrub_pool_records(sc.pool, recs, nrecs) != 0) {
-            logmsg(&sc, -1, "error: scanning pool failed");
+            cli_kafka_log(&sc, -1, "error: scanning pool failed");
             sc.fatal = 1;
         }
-        serve_producer(&sc, sc.paused && n <= 0 ? 50 : 0);
+        cli_kafka_serve_producer(&sc, sc.paused && n <= 0 ? 50 : 0);
         process_retries(&sc);
         store_offsets(&sc);
         if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE && sc.txn_open) {
             if (sc.txn_abort) {
-                txn_abort(&sc, 1);
+                cli_kafka_txn_abort(&sc, 1);
             }
-            else if ((now = now_s()) - sc.txn_started >= sc.kc.txn_interval_ms / 1000.0) {
-                txn_commit(&sc, 1);
+            else if ((now = cli_kafka_now()) - sc.txn_started >= sc.kc.txn_interval_ms / 1000.0) {
+                cli_kafka_txn_commit(&sc, 1);
             }
         }
-        if (sc.http && (now = now_s()) >= sc.next_publish) {
-            publish_metrics(&sc);
+        if (sc.http && (now = cli_kafka_now()) >= sc.next_publish) {
+            cli_kafka_metrics_publish(&sc);
             sc.next_publish = now + 0.5;
         }
     }
 
     /* Stop consuming, flush, commit, close. A second signal abandons the
      * flush; nothing undelivered is ever committed. */
-    logmsg(&sc, 1, "stopping: %zu record(s) in flight", sc.inflight);
+    cli_kafka_log(&sc, 1, "stopping: %zu record(s) in flight", sc.inflight);
     if (!drain(&sc, sc.kc.flush_timeout_ms)) {
-        logmsg(&sc, 0, "%zu record(s) not delivered: they stay uncommitted", sc.inflight);
+        cli_kafka_log(&sc, 0, "%zu record(s) not delivered: they stay uncommitted", sc.inflight);
         rd_kafka_purge(sc.producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        serve_producer(&sc, 0);
+        cli_kafka_serve_producer(&sc, 0);
     }
     if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
         if (sc.txn_open && (sc.inflight > 0 || kafka_signals >= 2 || sc.fatal)) {
             if (!sc.fatal) {
-                txn_abort(&sc, 0);
+                cli_kafka_txn_abort(&sc, 0);
             }
         }
         else {
-            txn_commit(&sc, 0);
+            cli_kafka_txn_commit(&sc, 0);
         }
     }
     else if (!sc.fatal) {
@@ -1518,12 +1145,12 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         store_offsets(&sc);
         err = rd_kafka_commit(sc.consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            logmsg(&sc, 0, "final commit: %s", rd_kafka_err2str(err));
+            cli_kafka_log(&sc, 0, "final commit: %s", rd_kafka_err2str(err));
         }
     }
     rd_kafka_consumer_close(sc.consumer);
     if (sc.http) {
-        publish_metrics(&sc);
+        cli_kafka_metrics_publish(&sc);
     }
     if (ko->stats) {
         char *json = scrub_stats_json(sc.stats, rs);
@@ -1533,7 +1160,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
             free(json);
         }
     }
-    logmsg(&sc, (sc.n_undelivered || sc.n_rerouted || sc.n_retry) ? 0 : 1,
+    cli_kafka_log(&sc, (sc.n_undelivered || sc.n_rerouted || sc.n_retry) ? 0 : 1,
            "in %llu, out %llu, quarantined %llu (%llu after produce errors), dropped %llu, "
            "retried %llu, undelivered %llu", (unsigned long long)sc.n_in,
            (unsigned long long)sc.n_out, (unsigned long long)sc.n_quar,
