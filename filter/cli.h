@@ -71,6 +71,7 @@ typedef struct cli_kafka_opts {
     int exactly_once;         /* --exactly-once: transactions (also input.kafka.delivery) */
     int verbose;              /* -v count minus -q count */
     int stats;                /* --stats: JSON summary to stderr at exit */
+    unsigned threads;         /* --threads: scanning threads, 0 = number of cores */
 } cli_kafka_opts_t;
 
 /* ---- cli_kafka.c (built WITH_KAFKA=1) ------------------------------------ */

@@ -1,22 +1,34 @@
 /* cli_kafka.c: the Kafka consumer sidecar: consume, scrub, produce, commit what was delivered. */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One thread runs the loop below (the librdkafka consumer and producer have
- * their own internal threads; the HTTP server has one that only copies a
- * published page). Per consumed message:
+ * Threads: the main thread runs the loop below; the scanning pool (the pipe
+ * filter's scrub_pool, in record mode) scans on its worker threads and its
+ * writer thread produces, in input order; librdkafka and the HTTP server have
+ * their own threads. The main loop takes up to KAFKA_BATCH messages per call
+ * (rd_kafka_consume_batch_queue: a consumer alone reads the mock cluster 4-6
+ * times faster that way than with one rd_kafka_consumer_poll per message):
  *
- *   consumer_poll -> track offset in the partition's watermark -> scan
- *     -> produce (clean/redacted/tagged: output topic; quarantined: original
- *        to the quarantine topic; dropped: nothing, settled at once)
- *     -> delivery report -> watermark done -> offsets_store(commit offset)
+ *   main:    consume batch -> per message: track its offset in the partition's
+ *            watermark, a flight -> scrub_pool_records(batch)
+ *   workers: scan each record
+ *   writer:  in order: produce (clean/redacted/tagged: output topic;
+ *            quarantined: original to the quarantine topic; dropped: nothing)
+ *   any thread serving the producer: delivery report -> flight to the done list
+ *   main:    done list -> watermark done -> offsets_store(commit offset);
+ *            errors -> retry, reroute to quarantine or give up (main only)
+ *
+ * Only the main thread touches partitions, watermarks, counters and the
+ * flight list. A flight goes main -> pool -> writer -> librdkafka -> done
+ * list -> main and is touched by one thread at a time; the done list has a
+ * mutex, the writer's counts of findings another (stats_mu).
  *
  * Offsets are committed by librdkafka's auto-commit of *stored* offsets, and
  * synchronously on revoke and at shutdown, so the committed position never
  * passes a record whose output was not acknowledged (at-least-once).
  * With `delivery: exactly-once` the records of a time slice are produced in
  * one transaction that also carries the consumer positions
- * (send_offsets_to_transaction); an aborted transaction rewinds the consumer
- * to the committed offsets.
+ * (cli_kafka_txn.c). The /metrics page is built in cli_kafka_metrics.c; the
+ * shared state is declared in cli_kafka_sc.h.
  *
  * Log lines name topic, partition and offset, never message contents.
  */
@@ -26,13 +38,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 #ifdef WITH_KAFKA
 
-#include "cli_kafka.h"
-#include "cli_kafka_wm.h"
+#include "cli_kafka_sc.h"
+
+/* Messages taken from the consumer queue per call. */
+#define KAFKA_BATCH 1024
 
 /* SIGINT/SIGTERM count: 1 = stop consuming and drain, 2 = abandon the drain. */
 static volatile sig_atomic_t kafka_signals;
@@ -45,76 +60,9 @@ static void on_signal(int sig)
     }
 }
 
-/* ==== state ============================================================== */
+/* ==== helpers ============================================================ */
 
-/* One input partition seen since start; never freed before the end, so
- * delivery reports for a revoked partition can still point at it. */
-typedef struct kpart {
-    char *topic;               /* topic name (owned) */
-    int32_t partition;         /* partition number */
-    cli_kafka_wm_t *wm;        /* offsets consumed and not yet settled */
-    int assigned;              /* 1 while assigned to us */
-    int dirty;                 /* commit offset moved since the last store */
-    int64_t stored;            /* last offset stored, -1 when none */
-    int64_t position;          /* last consumed offset + 1, -1 when unknown */
-} kpart_t;
-
-typedef enum kdest {
-    KDEST_OUTPUT = 0,          /* the clean output topic */
-    KDEST_QUARANTINE           /* the quarantine topic */
-} kdest_t;
-
-/* A consumed record whose output is not yet acknowledged. */
-typedef struct kflight {
-    kpart_t *part;             /* input partition */
-    int64_t ticket;            /* watermark ticket, -1 with exactly-once */
-    rd_kafka_message_t *in;    /* the consumed message (owned; its value may be the output) */
-    kdest_t dest;              /* where it is being produced */
-    const char *reason;        /* quarantine reason (static string) */
-    char *rules;               /* "id,id" of the rules that fired, or NULL */
-    struct kflight *retry;     /* retry list link */
-    struct kflight *prev;      /* all-flights list links */
-    struct kflight *next;
-} kflight_t;
-
-typedef struct sidecar {
-    cli_kafka_conf_t kc;       /* merged settings */
-    scrub_ruleset_t *rs;       /* rule set (borrowed) */
-    scrub_worker_t *worker;    /* scanning state */
-    scrub_stats_t *stats;      /* counters per verdict and rule */
-    rd_kafka_t *consumer;      /* group consumer */
-    rd_kafka_t *producer;      /* output + quarantine producer */
-    kpart_t **parts;           /* every partition seen */
-    size_t nparts;
-    size_t parts_cap;
-    kpart_t *last_part;        /* lookup cache */
-    kpart_t **dirty;           /* partitions whose commit offset moved (parts_cap long) */
-    size_t ndirty;
-    kflight_t *flights;        /* every live flight (for cleanup) */
-    kflight_t *retry_head;     /* flights to produce again */
-    kflight_t *retry_tail;
-    size_t inflight;           /* live flights */
-    int paused;                /* consumption paused for backpressure */
-    int joined;                /* an assignment was received (readiness) */
-    int connected;             /* a broker is up (from statistics) */
-    int fatal;                 /* stop: a fatal Kafka error */
-    int stop_error;            /* stop: a record could not be delivered (on_error: stop) */
-    int txn_open;              /* exactly-once: a transaction is open */
-    int txn_abort;             /* exactly-once: the open transaction must abort */
-    double txn_started;        /* when it was begun */
-    uint64_t n_in;             /* records consumed */
-    uint64_t n_out;            /* records acknowledged on the output topic */
-    uint64_t n_quar;           /* records acknowledged on the quarantine topic */
-    uint64_t n_drop;           /* records dropped by rules */
-    uint64_t n_retry;          /* produce retries */
-    uint64_t n_undelivered;    /* records given up (purged, permanent errors) */
-    uint64_t n_aborts;         /* aborted transactions */
-    uint64_t n_rerouted;       /* records sent to quarantine after a produce error */
-    cli_kafka_http_t *http;    /* /healthz + /metrics, or NULL */
-    double next_publish;       /* when to rebuild the metrics page */
-} sidecar_t;
-
-static double now_s(void)
+double cli_kafka_now(void)
 {
     struct timespec ts;
 
@@ -122,7 +70,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void logmsg(const sidecar_t *sc, int level, const char *fmt, ...)
+void cli_kafka_log(const sidecar_t *sc, int level, const char *fmt, ...)
 {
     va_list ap;
 
@@ -231,9 +179,26 @@ static void flight_free(sidecar_t *sc, kflight_t *f)
         f->next->prev = f->prev;
     }
     sc->inflight--;
-    rd_kafka_message_destroy(f->in);
+    if (f->in) {
+        rd_kafka_message_destroy(f->in);
+    }
     free(f->rules);
     free(f);
+}
+
+/* Hand a flight with its outcome to the main thread. Any thread. */
+static void done_push(sidecar_t *sc, kflight_t *f)
+{
+    f->done = NULL;
+    pthread_mutex_lock(&sc->done_mu);
+    if (sc->done_tail) {
+        sc->done_tail->done = f;
+    }
+    else {
+        sc->done_head = f;
+    }
+    sc->done_tail = f;
+    pthread_mutex_unlock(&sc->done_mu);
 }
 
 /* The record is settled: its ticket is done, so the commit may pass it. */
@@ -315,9 +280,6 @@ static int retriable(rd_kafka_resp_err_t err)
 
 /* ==== producing ========================================================== */
 
-static void set_paused(sidecar_t *sc, int pause);
-static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy);
-
 /*
  * A record could not be produced to f->dest for good. The output's records
  * go to quarantine (on_error: quarantine); otherwise the sidecar stops and
@@ -329,7 +291,7 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
 
     if (f->dest == KDEST_OUTPUT && sc->kc.on_error == CLI_KAFKA_ON_ERROR_QUARANTINE &&
         sc->kc.delivery == CLI_KAFKA_AT_LEAST_ONCE) {
-        logmsg(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: cannot produce to %s (%s): "
+        cli_kafka_log(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: cannot produce to %s (%s): "
                "quarantined (further records: -v)",
                f->part->topic, (int)f->part->partition, (long long)f->in->offset, topic,
                rd_kafka_err2str(err));
@@ -338,7 +300,7 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
         retry_push(sc, f);
         return;
     }
-    logmsg(sc, sc->n_undelivered ? 1 : -1, "error: %s [%d] offset %lld: cannot produce to %s: "
+    cli_kafka_log(sc, sc->n_undelivered ? 1 : -1, "error: %s [%d] offset %lld: cannot produce to %s: "
            "%s; stopping without committing it (further records: -v)", f->part->topic, (int)f->part->partition, (long long)f->in->offset,
            topic, rd_kafka_err2str(err));
     sc->n_undelivered++;
@@ -346,16 +308,22 @@ static void give_up(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
     flight_free(sc, f);
 }
 
-/* Headers for the produced record: the input's, plus logscrub-rules, plus
- * reason and origin on quarantined records. NULL when there are none. */
-static rd_kafka_headers_t *out_headers(const sidecar_t *sc, const kflight_t *f)
+/*
+ * Headers for the produced record (owned by the caller): the input's, plus
+ * logscrub-rules, plus reason and origin on quarantined records. NULL when
+ * there are none. The input's headers are detached from the consumed message
+ * rather than copied: that is one parse and no copy per record. A consumed
+ * message keeps its serialized headers, so a later call (a retry) parses
+ * them again (librdkafka 2.0.2 rdkafka_msg.c: rd_kafka_message_headers
+ * re-parses when no parsed list is attached).
+ */
+static rd_kafka_headers_t *out_headers(const kflight_t *f)
 {
-    rd_kafka_headers_t *in = NULL, *h = NULL;
+    rd_kafka_headers_t *h = NULL;
     char origin[512];
 
-    (void)sc;
-    if (rd_kafka_message_headers(f->in, &in) == RD_KAFKA_RESP_ERR_NO_ERROR && in) {
-        h = rd_kafka_headers_copy(in);
+    if (rd_kafka_message_detach_headers(f->in, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        h = NULL;
     }
     if (!f->rules && f->dest == KDEST_OUTPUT) {
         return h;
@@ -376,14 +344,16 @@ static rd_kafka_headers_t *out_headers(const sidecar_t *sc, const kflight_t *f)
 }
 
 /*
- * Produce f (value/len for the output, the original for quarantine). Waits
- * while the producer queue is full (pausing consumption), unless a second
- * signal or a fatal error ends the wait: then the record stays unsettled.
- * Returns 0 when queued or handed to give_up, -1 when abandoned (f freed).
+ * Queue f on its destination topic (value/len for the output, the original for
+ * quarantine). Waits while the producer queue is full, serving the producer
+ * meanwhile, unless a second signal or a fatal error ends the wait. Returns
+ * the producev error: 0 when queued (a delivery report follows), else nothing
+ * was queued. Touches only f and the producer: any thread.
  */
-static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy)
+static rd_kafka_resp_err_t produce_try(sidecar_t *sc, kflight_t *f, const void *val, size_t len,
+                                       int copy)
 {
-    rd_kafka_headers_t *h = out_headers(sc, f);
+    rd_kafka_headers_t *h = out_headers(f);
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(f->in, &tstype);
     const char *topic = f->dest == KDEST_OUTPUT ? sc->kc.out_topic : sc->kc.quar_topic;
@@ -402,21 +372,30 @@ static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int
                                 RD_KAFKA_V_VALUE((void *)val, len),
                                 RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(h),
                                 RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_signals >= 2 || sc->fatal) {
             break;
         }
-        set_paused(sc, 1);
+        /* Delivery reports make room; consumption stops meanwhile (the
+         * main thread waits for the pool, or is the caller). */
         rd_kafka_poll(sc->producer, 100);
-        if (kafka_signals >= 2 || sc->fatal) {
-            break;
-        }
     }
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return 0;
-    }
-    if (h) {
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && h) {
         rd_kafka_headers_destroy(h);
     }
+    return err;
+}
+
+static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy);
+
+/*
+ * producev refused f with err (main thread). QUEUE_FULL means the wait was
+ * abandoned: the record stays unsettled. Returns 0 when f was handed on
+ * (re-produced, rerouted, given up), -1 when abandoned (f freed).
+ */
+static int refused(sidecar_t *sc, kflight_t *f, rd_kafka_resp_err_t err)
+{
+    const char *topic = f->dest == KDEST_OUTPUT ? sc->kc.out_topic : sc->kc.quar_topic;
+
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         sc->n_undelivered++;
         flight_free(sc, f);
@@ -430,7 +409,7 @@ static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && f->dest == KDEST_OUTPUT) {
         /* Too large for the output: hold the original back (always, whatever on_error). */
-        logmsg(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: too large for %s: "
+        cli_kafka_log(sc, sc->n_rerouted++ ? 1 : 0, "%s [%d] offset %lld: too large for %s: "
                "quarantined (further records: -v)", f->part->topic,
                (int)f->part->partition, (long long)f->in->offset, topic);
         f->dest = KDEST_QUARANTINE;
@@ -439,6 +418,17 @@ static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int
     }
     give_up(sc, f, err);
     return 0;
+}
+
+/*
+ * Produce f from the main thread (retries, reroutes). Returns 0 when queued
+ * or handed on, -1 when abandoned (f freed).
+ */
+static int produce(sidecar_t *sc, kflight_t *f, const void *val, size_t len, int copy)
+{
+    rd_kafka_resp_err_t err = produce_try(sc, f, val, len, copy);
+
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : refused(sc, f, err);
 }
 
 /* Produce f again (after a retriable error or a switch to quarantine). */
@@ -468,7 +458,11 @@ static void process_retries(sidecar_t *sc)
     }
 }
 
-/* Delivery report (served by rd_kafka_poll/flush on the producer). */
+/*
+ * Delivery report, served by rd_kafka_poll/flush on the producer from the main
+ * or the writer thread: the flight goes to the done list. A delivered
+ * record's consumed message is released here, off the main thread.
+ */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     sidecar_t *sc = opaque;
@@ -478,7 +472,22 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (!f) {
         return;
     }
+    f->outcome = KOUT_DELIVERED;
+    f->err = m->err;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_message_destroy(f->in);
+        f->in = NULL;
+    }
+    else if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        sc->fatal = 1;
+    }
+    done_push(sc, f);
+}
+
+/* A delivery report's outcome (main thread). */
+static void delivered(sidecar_t *sc, kflight_t *f)
+{
+    if (f->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (f->dest == KDEST_OUTPUT) {
             sc->n_out++;
         }
@@ -489,7 +498,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         flight_free(sc, f);
         return;
     }
-    if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    if (f->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || f->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
         /* Abandoned (second signal), or an aborted transaction that will be
          * replayed: never committed either way. */
         if (sc->kc.delivery == CLI_KAFKA_AT_LEAST_ONCE || kafka_signals >= 2) {
@@ -499,28 +508,63 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return;
     }
     if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
-        logmsg(sc, sc->txn_abort ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): the "
+        cli_kafka_log(sc, sc->txn_abort ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): the "
                "transaction will abort",
                f->part->topic, (int)f->part->partition, (long long)f->in->offset,
-               rd_kafka_err2str(m->err));
+               rd_kafka_err2str(f->err));
         sc->txn_abort = 1;
         flight_free(sc, f);
         return;
     }
-    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+    if (f->err == RD_KAFKA_RESP_ERR__FATAL) {
         sc->fatal = 1;
         flight_free(sc, f);
         return;
     }
-    if (retriable(m->err)) {
-        logmsg(sc, sc->n_retry ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): retrying "
+    if (retriable(f->err)) {
+        cli_kafka_log(sc, sc->n_retry ? 1 : 0, "%s [%d] offset %lld: delivery failed (%s): retrying "
                "(further records: -v)", f->part->topic,
-               (int)f->part->partition, (long long)f->in->offset, rd_kafka_err2str(m->err));
+               (int)f->part->partition, (long long)f->in->offset, rd_kafka_err2str(f->err));
         sc->n_retry++;
         retry_push(sc, f);
         return;
     }
-    give_up(sc, f, m->err);
+    give_up(sc, f, f->err);
+}
+
+/* Take every flight with an outcome off the done list and act on it (main thread). */
+void cli_kafka_process_done(sidecar_t *sc)
+{
+    kflight_t *f, *next;
+
+    pthread_mutex_lock(&sc->done_mu);
+    f = sc->done_head;
+    sc->done_head = sc->done_tail = NULL;
+    pthread_mutex_unlock(&sc->done_mu);
+    for (; f; f = next) {
+        next = f->done;
+        switch (f->outcome) {
+        case KOUT_DROPPED:
+            sc->n_drop++;
+            settle(sc, f->part, f->ticket);
+            flight_free(sc, f);
+            break;
+        case KOUT_REFUSED:
+            refused(sc, f, f->err);
+            break;
+        default:
+            delivered(sc, f);
+            break;
+        }
+    }
+}
+
+/* Serve the producer (delivery reports, errors) for up to timeout_ms, then
+ * act on the outcomes (main thread). */
+void cli_kafka_serve_producer(sidecar_t *sc, int timeout_ms)
+{
+    rd_kafka_poll(sc->producer, timeout_ms);
+    cli_kafka_process_done(sc);
 }
 
 /* ==== offsets, backpressure ============================================== */
@@ -548,7 +592,7 @@ static void store_offsets(sidecar_t *sc)
                 p->stored = off;
             }
             else {
-                logmsg(sc, 1, "%s [%d]: offset %lld not stored: %s", p->topic, (int)p->partition,
+                cli_kafka_log(sc, 1, "%s [%d]: offset %lld not stored: %s", p->topic, (int)p->partition,
                        (long long)off, rd_kafka_err2str(err));
             }
             rd_kafka_topic_partition_list_destroy(one);
@@ -574,8 +618,18 @@ static void set_paused(sidecar_t *sc, int pause)
         rd_kafka_topic_partition_list_destroy(a);
     }
     sc->paused = pause;
-    logmsg(sc, 2, "%s consumption (%zu records in flight)", pause ? "paused" : "resumed",
+    cli_kafka_log(sc, 2, "%s consumption (%zu records in flight)", pause ? "paused" : "resumed",
            sc->inflight);
+}
+
+/* Wait until the writer has produced (or refused) every record handed to the
+ * pool. It never needs the main thread for that. */
+void cli_kafka_pool_sync(sidecar_t *sc)
+{
+    if (scrub_pool_finish(sc->pool) != 0) {
+        cli_kafka_log(sc, -1, "error: scanning pool failed");
+        sc->fatal = 1;
+    }
 }
 
 /*
@@ -584,10 +638,13 @@ static void set_paused(sidecar_t *sc, int pause)
  */
 static int drain(sidecar_t *sc, int timeout_ms)
 {
-    double deadline = now_s() + timeout_ms / 1000.0;
+    double deadline = cli_kafka_now() + timeout_ms / 1000.0;
 
-    while ((sc->inflight > 0 || sc->retry_head) && kafka_signals < 2 && now_s() < deadline) {
+    cli_kafka_pool_sync(sc);
+    cli_kafka_process_done(sc);
+    while ((sc->inflight > 0 || sc->retry_head) && kafka_signals < 2 && cli_kafka_now() < deadline) {
         rd_kafka_flush(sc->producer, 100);
+        cli_kafka_process_done(sc);
         process_retries(sc);
         store_offsets(sc);
         if (sc->fatal) {
@@ -596,147 +653,6 @@ static int drain(sidecar_t *sc, int timeout_ms)
     }
     store_offsets(sc);
     return sc->inflight == 0;
-}
-
-/* ==== exactly-once ======================================================= */
-
-static void txn_begin(sidecar_t *sc)
-{
-    rd_kafka_error_t *e;
-
-    if (sc->txn_open) {
-        return;
-    }
-    e = rd_kafka_begin_transaction(sc->producer);
-    if (e) {
-        logmsg(sc, -1, "error: begin transaction: %s", rd_kafka_error_string(e));
-        sc->fatal = 1;
-        rd_kafka_error_destroy(e);
-        return;
-    }
-    sc->txn_open = 1;
-    sc->txn_abort = 0;
-    sc->txn_started = now_s();
-}
-
-/* Move the consumer back to the committed offsets (after an abort). */
-static void rewind_consumer(sidecar_t *sc)
-{
-    rd_kafka_topic_partition_list_t *a = NULL;
-    rd_kafka_error_t *e;
-    char reset[32];
-    size_t n = sizeof(reset);
-    int i, latest;
-
-    if (rd_kafka_assignment(sc->consumer, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a) {
-        return;
-    }
-    latest = rd_kafka_conf_get(rd_kafka_conf(sc->consumer), "auto.offset.reset", reset, &n) ==
-                 RD_KAFKA_CONF_OK && strcmp(reset, "latest") == 0;
-    if (a->cnt > 0 && rd_kafka_committed(sc->consumer, a, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (i = 0; i < a->cnt; i++) {
-            if (a->elems[i].offset < 0) {
-                a->elems[i].offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-            }
-        }
-        e = rd_kafka_seek_partitions(sc->consumer, a, 10000);
-        if (e) {
-            logmsg(sc, -1, "error: rewinding after an aborted transaction: %s",
-                   rd_kafka_error_string(e));
-            sc->fatal = 1;
-            rd_kafka_error_destroy(e);
-        }
-    }
-    else if (a->cnt > 0) {
-        logmsg(sc, -1, "error: cannot read committed offsets to rewind");
-        sc->fatal = 1;
-    }
-    rd_kafka_topic_partition_list_destroy(a);
-}
-
-static void txn_abort(sidecar_t *sc, int rewind)
-{
-    rd_kafka_error_t *e;
-    int tries;
-
-    sc->n_aborts++;
-    logmsg(sc, 0, "aborting a transaction%s", rewind ? " and rewinding" : "");
-    /* Aborting purges the transaction's outstanding messages; their
-     * delivery reports free the flights. */
-    e = rd_kafka_abort_transaction(sc->producer, 60000);
-    for (tries = 0; sc->inflight > 0 && tries < 100; tries++) {
-        rd_kafka_poll(sc->producer, 100);
-    }
-    if (e) {
-        logmsg(sc, -1, "error: abort transaction: %s", rd_kafka_error_string(e));
-        sc->fatal = 1;
-        rd_kafka_error_destroy(e);
-    }
-    sc->txn_open = 0;
-    sc->txn_abort = 0;
-    if (rewind && !sc->fatal) {
-        rewind_consumer(sc);
-    }
-}
-
-/* Commit the open transaction with the consumer positions. On an abortable
- * error aborts (rewinding when rewind is set). Returns 0 when committed. */
-static int txn_commit(sidecar_t *sc, int rewind)
-{
-    rd_kafka_topic_partition_list_t *a = NULL, *pos;
-    rd_kafka_consumer_group_metadata_t *md;
-    rd_kafka_error_t *e = NULL;
-    int i, tries;
-
-    if (!sc->txn_open) {
-        return 0;
-    }
-    if (sc->txn_abort) {
-        txn_abort(sc, rewind);
-        return -1;
-    }
-    pos = rd_kafka_topic_partition_list_new(16);
-    if (rd_kafka_assignment(sc->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
-        rd_kafka_position(sc->consumer, a);
-        for (i = 0; i < a->cnt; i++) {
-            if (a->elems[i].offset >= 0) {
-                rd_kafka_topic_partition_list_add(pos, a->elems[i].topic,
-                                                  a->elems[i].partition)->offset =
-                    a->elems[i].offset;
-            }
-        }
-        rd_kafka_topic_partition_list_destroy(a);
-    }
-    if (pos->cnt > 0) {
-        md = rd_kafka_consumer_group_metadata(sc->consumer);
-        e = rd_kafka_send_offsets_to_transaction(sc->producer, pos, md, -1);
-        rd_kafka_consumer_group_metadata_destroy(md);
-    }
-    rd_kafka_topic_partition_list_destroy(pos);
-    for (tries = 0; !e || (rd_kafka_error_is_retriable(e) && tries < 10); tries++) {
-        if (e) {
-            rd_kafka_error_destroy(e);
-        }
-        e = rd_kafka_commit_transaction(sc->producer, -1);
-        if (!e) {
-            sc->txn_open = 0;
-            rd_kafka_poll(sc->producer, 0);
-            return 0;
-        }
-        if (!rd_kafka_error_is_retriable(e)) {
-            break;
-        }
-    }
-    if (rd_kafka_error_is_fatal(e) || !rd_kafka_error_txn_requires_abort(e)) {
-        logmsg(sc, -1, "error: commit transaction: %s", rd_kafka_error_string(e));
-        sc->fatal = 1;
-        rd_kafka_error_destroy(e);
-        return -1;
-    }
-    logmsg(sc, 0, "commit transaction: %s", rd_kafka_error_string(e));
-    rd_kafka_error_destroy(e);
-    txn_abort(sc, rewind);
-    return -1;
 }
 
 /* ==== consumer callbacks ================================================= */
@@ -768,7 +684,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_pause_partitions(rk, parts);
         }
         sc->joined = 1;
-        logmsg(sc, 1, "assigned %d partition(s)", parts->cnt);
+        cli_kafka_log(sc, 1, "assigned %d partition(s)", parts->cnt);
     }
     else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         int lost = rd_kafka_assignment_lost(rk);
@@ -781,11 +697,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
             if (lost || kafka_signals >= 2) {
                 if (sc->txn_open) {
-                    txn_abort(sc, 0);
+                    cli_kafka_txn_abort(sc, 0);
                 }
             }
             else {
-                txn_commit(sc, 0);
+                cli_kafka_txn_commit(sc, 0);
             }
         }
         else if (!lost) {
@@ -794,7 +710,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             store_offsets(sc);
             cerr = rd_kafka_commit(rk, NULL, 0);
             if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-                logmsg(sc, 0, "commit on revoke: %s", rd_kafka_err2str(cerr));
+                cli_kafka_log(sc, 0, "commit on revoke: %s", rd_kafka_err2str(cerr));
             }
         }
         for (i = 0; i < parts->cnt; i++) {
@@ -812,15 +728,15 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_assign(rk, NULL);
             sc->joined = 0;
         }
-        logmsg(sc, 1, "revoked %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
+        cli_kafka_log(sc, 1, "revoked %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
     }
     else {
-        logmsg(sc, 0, "rebalance error: %s", rd_kafka_err2str(err));
+        cli_kafka_log(sc, 0, "rebalance error: %s", rd_kafka_err2str(err));
         rd_kafka_assign(rk, NULL);
         sc->joined = 0;
     }
     if (e) {
-        logmsg(sc, -1, "error: incremental rebalance: %s", rd_kafka_error_string(e));
+        cli_kafka_log(sc, -1, "error: incremental rebalance: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
 }
@@ -832,14 +748,14 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         rd_kafka_fatal_error(rk, buf, sizeof(buf));
-        logmsg(sc, -1, "error: fatal: %s", buf);
+        cli_kafka_log(sc, -1, "error: fatal: %s", buf);
         sc->fatal = 1;
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         sc->connected = 0;
     }
-    logmsg(sc, 0, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    cli_kafka_log(sc, 0, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 /* Statistics: only used to know whether any broker connection is up. */
@@ -855,11 +771,15 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 /* ==== the record path ==================================================== */
 
-static void handle_message(sidecar_t *sc, rd_kafka_message_t *m)
+/*
+ * Take one consumed message (main thread): errors are logged and released;
+ * a record gets its watermark ticket and a flight, which is returned for the
+ * pool. NULL when there is nothing to scan (m released).
+ */
+static kflight_t *admit(sidecar_t *sc, rd_kafka_message_t *m)
 {
     kpart_t *part;
     kflight_t *f;
-    scrub_result_t res;
     int64_t ticket = -1;
 
     if (m->err) {
@@ -867,216 +787,112 @@ static void handle_message(sidecar_t *sc, rd_kafka_message_t *m)
             char buf[512];
 
             rd_kafka_fatal_error(sc->consumer, buf, sizeof(buf));
-            logmsg(sc, -1, "error: fatal: %s", buf);
+            cli_kafka_log(sc, -1, "error: fatal: %s", buf);
             sc->fatal = 1;
         }
         else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            logmsg(sc, 0, "consumer: %s", rd_kafka_err2str(m->err));
+            cli_kafka_log(sc, 0, "consumer: %s", rd_kafka_err2str(m->err));
         }
         rd_kafka_message_destroy(m);
-        return;
+        return NULL;
     }
     part = part_get(sc, rd_kafka_topic_name(m->rkt), m->partition);
     if (!part) {
-        logmsg(sc, -1, "error: out of memory");
+        cli_kafka_log(sc, -1, "error: out of memory");
         sc->fatal = 1;
         rd_kafka_message_destroy(m);
-        return;
+        return NULL;
+    }
+    if (!part->assigned) {
+        /* Taken in the same batch call that ran the revocation of its
+         * partition: not ours any more, the next owner reads it from the
+         * committed offset. */
+        rd_kafka_message_destroy(m);
+        return NULL;
     }
     sc->connected = 1;
     part->position = m->offset + 1;
     sc->n_in++;
     if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
-        txn_begin(sc);
+        cli_kafka_txn_begin(sc);
     }
     else {
         ticket = cli_kafka_wm_track(part->wm, m->offset);
         if (ticket == -2) {
             /* Re-delivered from an earlier offset (offset reset): start over. */
-            logmsg(sc, 0, "%s [%d]: consumption moved back to offset %lld", part->topic,
+            cli_kafka_log(sc, 0, "%s [%d]: consumption moved back to offset %lld", part->topic,
                    (int)part->partition, (long long)m->offset);
             cli_kafka_wm_reset(part->wm);
             ticket = cli_kafka_wm_track(part->wm, m->offset);
         }
         if (ticket < 0) {
-            logmsg(sc, -1, "error: %s [%d]: too many records in flight", part->topic,
+            cli_kafka_log(sc, -1, "error: %s [%d]: too many records in flight", part->topic,
                    (int)part->partition);
             sc->fatal = 1;
             rd_kafka_message_destroy(m);
-            return;
+            return NULL;
         }
-    }
-    if (!m->payload) {
-        /* A tombstone: nothing to scan, forwarded as a tombstone. */
-        res.verdict = SCRUB_V_CLEAN;
-        res.out = NULL;
-        res.out_len = 0;
-        res.nfindings = 0;
-        res.failure = SCRUB_FAIL_NONE;
-    }
-    else {
-        scrub_worker_scan(sc->worker, m->payload, m->len, &res);
-        scrub_stats_add(sc->stats, &res, m->len);
-    }
-    if (res.verdict == SCRUB_V_DROPPED) {
-        sc->n_drop++;
-        settle(sc, part, ticket);
-        rd_kafka_message_destroy(m);
-        return;
     }
     f = flight_new(sc, part, m);
     if (!f) {
-        logmsg(sc, -1, "error: out of memory");
+        cli_kafka_log(sc, -1, "error: out of memory");
         sc->fatal = 1;
         rd_kafka_message_destroy(m);
-        return;
+        return NULL;
     }
     f->ticket = ticket;
-    f->rules = rules_list(sc, &res);
-    if (res.verdict == SCRUB_V_QUARANTINED) {
-        f->dest = KDEST_QUARANTINE;
-        f->reason = res.failure != SCRUB_FAIL_NONE ? scrub_failure_name(res.failure) : "rule";
-        produce(sc, f, m->payload, m->len, 0);
+    return f;
+}
+
+/*
+ * The scan result of one record, on the pool's writer thread, in input
+ * order: count it, produce it (or report it dropped). Touches only f, the
+ * stats (under stats_mu) and the producer; failures go to the main thread
+ * through the done list.
+ */
+static int on_result(void *ctx, void *tag, const uint8_t *rec, size_t len,
+                     const scrub_result_t *res)
+{
+    sidecar_t *sc = ctx;
+    kflight_t *f = tag;
+    rd_kafka_resp_err_t err;
+
+    if (!rec) {
+        /* A tombstone: forwarded as a tombstone, not counted as a record scanned. */
+        f->dest = KDEST_OUTPUT;
+        err = produce_try(sc, f, NULL, 0, 0);
     }
     else {
-        f->dest = KDEST_OUTPUT;
-        produce(sc, f, res.out, res.out_len, res.out != (const uint8_t *)m->payload);
-    }
-}
-
-/* ==== metrics ============================================================ */
-
-/* A growable text buffer for the metrics page. */
-typedef struct mbuf {
-    char *p;      /* text, NUL-terminated */
-    size_t len;   /* bytes used */
-    size_t cap;   /* bytes allocated */
-    int oom;      /* an allocation failed */
-} mbuf_t;
-
-static void mb_printf(mbuf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom) {
-        return;
-    }
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
+        pthread_mutex_lock(&sc->stats_mu);
+        scrub_stats_add(sc->stats, res, len);
+        pthread_mutex_unlock(&sc->stats_mu);
+        if (res->verdict == SCRUB_V_DROPPED) {
+            f->outcome = KOUT_DROPPED;
+            done_push(sc, f);
+            return 0;
         }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        {
-            size_t ncap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
-            char *np = realloc(b->p, ncap);
-
-            if (!np) {
-                b->oom = 1;
-                return;
-            }
-            b->p = np;
-            b->cap = ncap;
-        }
-    }
-}
-
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void mb_label(mbuf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"') {
-            mb_printf(b, "\\%c", *s);
-        }
-        else if (*s == '\n') {
-            mb_printf(b, "\\n");
+        f->rules = rules_list(sc, res);
+        if (res->verdict == SCRUB_V_QUARANTINED) {
+            f->dest = KDEST_QUARANTINE;
+            f->reason = res->failure != SCRUB_FAIL_NONE ? scrub_failure_name(res->failure)
+                                                        : "rule";
+            err = produce_try(sc, f, rec, len, 0);
         }
         else {
-            mb_printf(b, "%c", *s);
+            f->dest = KDEST_OUTPUT;
+            err = produce_try(sc, f, res->out, res->out_len, res->out != rec);
         }
     }
-}
-
-static void mb_counter(mbuf_t *b, const char *name, const char *help, uint64_t v)
-{
-    mb_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
-              (unsigned long long)v);
-}
-
-static void publish_metrics(sidecar_t *sc)
-{
-    mbuf_t b = { NULL, 0, 0, 0 };
-    size_t i, nrules = scrub_ruleset_count(sc->rs), nassigned = 0;
-
-    mb_counter(&b, "logscrub_records_in_total", "Records consumed from the input topics.",
-               sc->n_in);
-    mb_counter(&b, "logscrub_records_out_total",
-               "Records acknowledged on the output topic (clean, redacted or tagged).", sc->n_out);
-    mb_counter(&b, "logscrub_records_quarantined_total",
-               "Records acknowledged on the quarantine topic.", sc->n_quar);
-    mb_counter(&b, "logscrub_records_dropped_total", "Records dropped by rules.", sc->n_drop);
-    mb_counter(&b, "logscrub_records_undelivered_total",
-               "Records given up (not committed; re-read after a restart).", sc->n_undelivered);
-    mb_counter(&b, "logscrub_records_rerouted_total",
-               "Records sent to quarantine because the output refused them.", sc->n_rerouted);
-    mb_counter(&b, "logscrub_produce_retries_total", "Produce attempts repeated after an error.",
-               sc->n_retry);
-    mb_counter(&b, "logscrub_transactions_aborted_total", "Aborted transactions (exactly-once).",
-               sc->n_aborts);
-    mb_printf(&b, "# HELP logscrub_findings_total Findings kept, per rule and action.\n"
-                  "# TYPE logscrub_findings_total counter\n");
-    for (i = 0; i < nrules; i++) {
-        scrub_rule_info_t info;
-
-        if (scrub_ruleset_rule(sc->rs, i, &info) != 0) {
-            continue;
-        }
-        mb_printf(&b, "logscrub_findings_total{rule=\"");
-        mb_label(&b, info.id);
-        mb_printf(&b, "\",action=\"%s\"} %llu\n", scrub_action_name(info.action),
-                  (unsigned long long)scrub_stats_rule_findings(sc->stats, i));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        f->outcome = KOUT_REFUSED;
+        f->err = err;
+        done_push(sc, f);
     }
-    mb_printf(&b, "# HELP logscrub_consumer_lag Records behind the partition's high watermark.\n"
-                  "# TYPE logscrub_consumer_lag gauge\n");
-    for (i = 0; i < sc->nparts; i++) {
-        kpart_t *p = sc->parts[i];
-        int64_t lo = -1, hi = -1, lag;
-
-        if (!p->assigned) {
-            continue;
-        }
-        nassigned++;
-        if (rd_kafka_get_watermark_offsets(sc->consumer, p->topic, p->partition, &lo, &hi) != 0 ||
-            hi < 0) {
-            continue;
-        }
-        lag = p->position >= 0 ? hi - p->position : (lo >= 0 ? hi - lo : hi);
-        mb_printf(&b, "logscrub_consumer_lag{topic=\"");
-        mb_label(&b, p->topic);
-        mb_printf(&b, "\",partition=\"%d\"} %lld\n", (int)p->partition,
-                  (long long)(lag < 0 ? 0 : lag));
+    /* Serving delivery reports here too spreads their cost over two threads. */
+    if (++sc->writer_n % 256 == 0) {
+        rd_kafka_poll(sc->producer, 0);
     }
-    mb_printf(&b, "# HELP logscrub_in_flight Records consumed and not yet acknowledged.\n"
-                  "# TYPE logscrub_in_flight gauge\nlogscrub_in_flight %zu\n", sc->inflight);
-    mb_printf(&b, "# HELP logscrub_assigned_partitions Input partitions assigned.\n"
-                  "# TYPE logscrub_assigned_partitions gauge\nlogscrub_assigned_partitions %zu\n",
-              nassigned);
-    mb_printf(&b, "# HELP logscrub_paused 1 while consumption is paused for backpressure.\n"
-                  "# TYPE logscrub_paused gauge\nlogscrub_paused %d\n", sc->paused);
-    mb_printf(&b, "# HELP logscrub_ready 1 when assigned and connected (/healthz 200).\n"
-                  "# TYPE logscrub_ready gauge\nlogscrub_ready %d\n", sc->joined && sc->connected);
-    if (b.oom) {
-        free(b.p);
-        b.p = NULL;
-    }
-    cli_kafka_http_publish(sc->http, b.p, b.len, sc->joined && sc->connected);
+    return 0;
 }
 
 /* ==== setup and teardown ================================================= */
@@ -1085,11 +901,20 @@ static void sidecar_destroy(sidecar_t *sc)
 {
     size_t i;
 
-    while (sc->flights) {
-        flight_free(sc, sc->flights);
+    /* The pool first (its writer produces), then the producer (no more
+     * delivery reports), then the flights still left. */
+    if (sc->pool) {
+        scrub_pool_finish(sc->pool);
+        scrub_pool_destroy(sc->pool);
     }
     if (sc->producer) {
         rd_kafka_destroy(sc->producer);
+    }
+    while (sc->flights) {
+        flight_free(sc, sc->flights);
+    }
+    if (sc->cq) {
+        rd_kafka_queue_destroy(sc->cq);
     }
     if (sc->consumer) {
         rd_kafka_destroy(sc->consumer);
@@ -1105,6 +930,10 @@ static void sidecar_destroy(sidecar_t *sc)
     scrub_stats_destroy(sc->stats);
     scrub_worker_destroy(sc->worker);
     cli_kafka_conf_destroy(&sc->kc);
+    if (sc->mutexes) {
+        pthread_mutex_destroy(&sc->stats_mu);
+        pthread_mutex_destroy(&sc->done_mu);
+    }
 }
 
 static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
@@ -1114,6 +943,16 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
     rd_kafka_error_t *e;
     size_t i;
 
+    if (pthread_mutex_init(&sc->stats_mu, NULL) != 0) {
+        snprintf(errstr, errstr_size, "cannot create a mutex");
+        return CLI_EXIT_IO;
+    }
+    if (pthread_mutex_init(&sc->done_mu, NULL) != 0) {
+        pthread_mutex_destroy(&sc->stats_mu);
+        snprintf(errstr, errstr_size, "cannot create a mutex");
+        return CLI_EXIT_IO;
+    }
+    sc->mutexes = 1;
     sc->worker = scrub_worker_new(sc->rs);
     sc->stats = scrub_stats_new(sc->rs);
     if (!sc->worker || !sc->stats) {
@@ -1143,6 +982,11 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
     }
     sc->kc.consumer = NULL;
     rd_kafka_poll_set_consumer(sc->consumer);
+    sc->cq = rd_kafka_queue_get_consumer(sc->consumer);
+    if (!sc->cq) {
+        snprintf(errstr, errstr_size, "no consumer queue");
+        return CLI_EXIT_IO;
+    }
     if (sc->kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
         e = rd_kafka_init_transactions(sc->producer, 60000);
         if (e) {
@@ -1151,12 +995,17 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
             return CLI_EXIT_IO;
         }
     }
+    sc->pool = scrub_pool_new_records(sc->rs, sc->nthreads, on_result, sc);
+    if (!sc->pool) {
+        snprintf(errstr, errstr_size, "cannot start %u scanning thread(s)", sc->nthreads);
+        return CLI_EXIT_IO;
+    }
     if (sc->kc.http) {
         sc->http = cli_kafka_http_start(sc->kc.http, errstr, errstr_size);
         if (!sc->http) {
             return CLI_EXIT_USAGE;
         }
-        publish_metrics(sc);
+        cli_kafka_metrics_publish(sc);
     }
     topics = rd_kafka_topic_partition_list_new((int)sc->kc.ntopics);
     for (i = 0; i < sc->kc.ntopics; i++) {
@@ -1192,6 +1041,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
     }
     memset(&sc, 0, sizeof(sc));
     sc.rs = rs;
+    sc.nthreads = ko->threads ? ko->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     rc = cli_kafka_conf_load(&sc.kc, ko, rs, CLI_KAFKA_CONF_SIDECAR, errstr, sizeof(errstr));
     if (rc != 0) {
         fprintf(stderr, "logscrub: %s\n", errstr);
@@ -1213,15 +1063,18 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         sigaction(SIGTERM, &old_term, NULL);
         return rc;
     }
-    logmsg(&sc, 1, "consuming %zu topic(s) as group %s (%s)", sc.kc.ntopics, sc.kc.group,
+    cli_kafka_log(&sc, 1, "consuming %zu topic(s) as group %s (%s)", sc.kc.ntopics, sc.kc.group,
            sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE ? "exactly-once" : "at-least-once");
 
     while (!kafka_signals && !sc.fatal && !sc.stop_error) {
-        rd_kafka_message_t *m;
+        rd_kafka_message_t *batch[KAFKA_BATCH];
+        scrub_record_t recs[KAFKA_BATCH];
+        size_t nrecs = 0;
+        ssize_t n, i;
 
         if (sc.inflight >= sc.kc.max_in_flight) {
             if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
-                txn_commit(&sc, 1);
+                cli_kafka_txn_commit(&sc, 1);
             }
             else {
                 set_paused(&sc, 1);
@@ -1230,43 +1083,60 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         else if (sc.paused && sc.inflight <= sc.kc.max_in_flight / 2) {
             set_paused(&sc, 0);
         }
-        m = rd_kafka_consumer_poll(sc.consumer, sc.paused ? 0 : 100);
-        if (m) {
-            handle_message(&sc, m);
+        /* Rebalance and error callbacks are served inside this call. */
+        n = rd_kafka_consume_batch_queue(sc.cq, sc.paused ? 0 : 100, batch, KAFKA_BATCH);
+        for (i = 0; i < n; i++) {
+            kflight_t *f = NULL;
+
+            if (sc.fatal || sc.stop_error) {
+                rd_kafka_message_destroy(batch[i]); /* not settled: never committed */
+            }
+            else if ((f = admit(&sc, batch[i])) != NULL) {
+                recs[nrecs].data = f->in->payload;
+                recs[nrecs].len = f->in->len;
+                recs[nrecs].tag = f;
+                nrecs++;
+            }
         }
-        rd_kafka_poll(sc.producer, sc.paused && !m ? 50 : 0);
+        /* Waits only while every pool block is busy; the writer never
+         * waits for this thread. */
+        if (nrecs > 0 && scrub_pool_records(sc.pool, recs, nrecs) != 0) {
+            cli_kafka_log(&sc, -1, "error: scanning pool failed");
+            sc.fatal = 1;
+        }
+        cli_kafka_serve_producer(&sc, sc.paused && n <= 0 ? 50 : 0);
         process_retries(&sc);
         store_offsets(&sc);
         if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE && sc.txn_open) {
             if (sc.txn_abort) {
-                txn_abort(&sc, 1);
+                cli_kafka_txn_abort(&sc, 1);
             }
-            else if ((now = now_s()) - sc.txn_started >= sc.kc.txn_interval_ms / 1000.0) {
-                txn_commit(&sc, 1);
+            else if ((now = cli_kafka_now()) - sc.txn_started >= sc.kc.txn_interval_ms / 1000.0) {
+                cli_kafka_txn_commit(&sc, 1);
             }
         }
-        if (sc.http && (now = now_s()) >= sc.next_publish) {
-            publish_metrics(&sc);
+        if (sc.http && (now = cli_kafka_now()) >= sc.next_publish) {
+            cli_kafka_metrics_publish(&sc);
             sc.next_publish = now + 0.5;
         }
     }
 
     /* Stop consuming, flush, commit, close. A second signal abandons the
      * flush; nothing undelivered is ever committed. */
-    logmsg(&sc, 1, "stopping: %zu record(s) in flight", sc.inflight);
+    cli_kafka_log(&sc, 1, "stopping: %zu record(s) in flight", sc.inflight);
     if (!drain(&sc, sc.kc.flush_timeout_ms)) {
-        logmsg(&sc, 0, "%zu record(s) not delivered: they stay uncommitted", sc.inflight);
+        cli_kafka_log(&sc, 0, "%zu record(s) not delivered: they stay uncommitted", sc.inflight);
         rd_kafka_purge(sc.producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        rd_kafka_poll(sc.producer, 0);
+        cli_kafka_serve_producer(&sc, 0);
     }
     if (sc.kc.delivery == CLI_KAFKA_EXACTLY_ONCE) {
         if (sc.txn_open && (sc.inflight > 0 || kafka_signals >= 2 || sc.fatal)) {
             if (!sc.fatal) {
-                txn_abort(&sc, 0);
+                cli_kafka_txn_abort(&sc, 0);
             }
         }
         else {
-            txn_commit(&sc, 0);
+            cli_kafka_txn_commit(&sc, 0);
         }
     }
     else if (!sc.fatal) {
@@ -1275,12 +1145,12 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
         store_offsets(&sc);
         err = rd_kafka_commit(sc.consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            logmsg(&sc, 0, "final commit: %s", rd_kafka_err2str(err));
+            cli_kafka_log(&sc, 0, "final commit: %s", rd_kafka_err2str(err));
         }
     }
     rd_kafka_consumer_close(sc.consumer);
     if (sc.http) {
-        publish_metrics(&sc);
+        cli_kafka_metrics_publish(&sc);
     }
     if (ko->stats) {
         char *json = scrub_stats_json(sc.stats, rs);
@@ -1290,7 +1160,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
             free(json);
         }
     }
-    logmsg(&sc, (sc.n_undelivered || sc.n_rerouted || sc.n_retry) ? 0 : 1,
+    cli_kafka_log(&sc, (sc.n_undelivered || sc.n_rerouted || sc.n_retry) ? 0 : 1,
            "in %llu, out %llu, quarantined %llu (%llu after produce errors), dropped %llu, "
            "retried %llu, undelivered %llu", (unsigned long long)sc.n_in,
            (unsigned long long)sc.n_out, (unsigned long long)sc.n_quar,

@@ -109,7 +109,7 @@ static const struct cli_option {
     {OPT_FORMAT, "format", required_argument, "raw|json|logfmt|auto",
      "record format (default: the config's, else raw)"},
     {OPT_THREADS, "threads", required_argument, "N",
-     "scanning threads (default: number of cores; 1 = no threads)"},
+     "scanning threads (default: number of cores; pipe filter: 1 = no threads)"},
     {OPT_FOLLOW, "follow", no_argument, NULL,
      "follow the FILE/GLOB arguments like tail -F (rotation, new files)"},
     {OPT_STATE, "state", required_argument, "FILE", "follow: checkpoint file (resume without "
@@ -986,6 +986,7 @@ int main(int argc, char **argv)
     }
     c.kafka.verbose = c.verbose;
     c.kafka.stats = c.stats;
+    c.kafka.threads = c.threads;
     c.kafka.output = c.output;
     c.kafka.quarantine = c.quarantine;
     if (c.kafka.group != NULL) {

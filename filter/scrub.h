@@ -371,6 +371,47 @@ void scrub_pool_set_ruleset(scrub_pool_t *pl, scrub_ruleset_t *rs);
 /* Add the threads' counters to the caller's stats (after finish). */
 void scrub_pool_merge_stats(scrub_pool_t *pl);
 
+/* ---- worker pool, record mode: whole records, one result callback --------------------- */
+
+/* One record for scrub_pool_records. The bytes are borrowed until the record's
+ * callback has returned; newlines are data (no framing). */
+typedef struct scrub_record {
+    const uint8_t *data;     /* record bytes; NULL allowed when len is 0 */
+    size_t len;              /* bytes */
+    void *tag;               /* the caller's handle, passed back to the callback */
+} scrub_record_t;
+
+/*
+ * The result of one record, on the pool's writer thread, in submission order.
+ * res (with res->out and res->findings) is valid during the call only;
+ * res->out is rec itself when nothing was rewritten. Returns 0, or a negative
+ * SCRUB_E* code that stops all further callbacks (sticky: scrub_pool_records
+ * and scrub_pool_finish return it; records not called back keep their tags).
+ */
+typedef int (*scrub_record_fn)(void *ctx, void *tag, const uint8_t *rec, size_t len,
+                               const scrub_result_t *res);
+
+/*
+ * A pool for whole records (Kafka messages) rather than a byte stream: the
+ * same scanning threads and writer thread, each record scanned as by
+ * scrub_worker_scan, fn(ctx, ...) called for every record on the writer
+ * thread, in submission order. A result that cannot be kept (no memory) fails
+ * closed (quarantined, SCRUB_FAIL_NOMEM). The pool counts nothing (fn sees
+ * every result; scrub_pool_merge_stats does nothing). Feed it with
+ * scrub_pool_records only; scrub_pool_finish waits for every callback.
+ * NULL on ENOMEM or thread creation failure.
+ */
+scrub_pool_t *scrub_pool_new_records(scrub_ruleset_t *rs, unsigned nthreads, scrub_record_fn fn,
+                                     void *ctx);
+
+/*
+ * Queue n records (the descriptors are copied) and hand them to the scanning
+ * threads at once, up to 256 records per block; waits while every block is
+ * busy. Call from one thread. Returns 0, or the first callback error (then
+ * nothing more is queued).
+ */
+int scrub_pool_records(scrub_pool_t *pl, const scrub_record_t *recs, size_t n);
+
 /* ---- helpers for sinks --------------------------------------------------- */
 
 /* Keyed fingerprint (HMAC-SHA256, hex, `hexlen` chars) of bytes, with the

@@ -17,9 +17,16 @@
  * reader waits for a free block when the writer or the workers lag.
  * Lines longer than max_record never need a whole block: the reader sends
  * them to the writer as quarantine pieces.
+ *
+ * Record mode (scrub_pool_new_records) uses the same blocks, threads and
+ * writer for whole records that the caller owns (Kafka messages): a block
+ * holds up to POOL_BLOCK_RECORDS borrowed records instead of bytes, a worker
+ * scans each with scrub_worker_scan (no framing), and the writer hands every
+ * result to the caller's record callback in submission order.
  */
 
 enum { B_FREE, B_FILLING, B_QUEUED, B_WORKING, B_DONE };
+enum { POOL_BLOCK_RECORDS = 256 }; /* record mode: records per block */
 enum { SEG_CLEAN, SEG_CLEAN_COPY, SEG_QUAR, SEG_AUDIT };
 
 typedef struct seg {
@@ -34,6 +41,20 @@ typedef struct seg {
     size_t f_first;          /* QUAR/AUDIT: first finding in the block's finding list */
     size_t f_count;          /* QUAR: number of findings; AUDIT: 1 */
 } seg_t;
+
+/* Record mode: one borrowed record and its result. */
+typedef struct rec {
+    scrub_record_t in;       /* the caller's record (bytes borrowed) */
+    scrub_verdict_t verdict; /* result fields, see scrub_result_t */
+    scrub_failure_t failure;
+    int failed_rule;
+    int fallback;
+    int out_copied;          /* out lives in the block's copy buffer at out_off (else it is in.data) */
+    size_t out_off;
+    size_t out_len;
+    size_t f_first;          /* findings in the block's finding list */
+    size_t f_count;
+} rec_t;
 
 typedef struct block {
     int state;               /* B_* */
@@ -56,6 +77,8 @@ typedef struct block {
     size_t nf, f_cap;
     uint64_t records;        /* records counted by the worker */
     int err;                 /* recorder allocation failure */
+    rec_t *recs;             /* record mode: POOL_BLOCK_RECORDS slots, else NULL */
+    size_t nrecs;            /* records in this block (0: a block of bytes) */
 } block_t;
 
 typedef struct pthr {
@@ -70,7 +93,9 @@ typedef struct pthr {
 struct scrub_pool {
     scrub_ruleset_t *rs;     /* referenced */
     scrub_sink_ops_t ops;    /* caller's sinks, called by the writer only */
-    scrub_stats_t *stats;    /* caller's counters (merged at finish) */
+    scrub_record_fn rec_fn;  /* record mode: the result callback (writer only), else NULL */
+    void *rec_ctx;           /* its context */
+    scrub_stats_t *stats;    /* caller's counters (merged at finish); NULL in record mode */
     scrub_stats_t *wstats;   /* writer's counters (oversized records) */
     size_t max_record;
     size_t cap;              /* block size */
@@ -240,7 +265,9 @@ static int switch_ruleset(pthr_t *t, scrub_ruleset_t *rs)
         return SCRUB_ENOMEM;
     }
     pthread_mutex_lock(&t->pool->mu);
-    scrub_stats_merge(t->pool->stats, t->stats);
+    if (t->pool->stats != NULL) {
+        scrub_stats_merge(t->pool->stats, t->stats);
+    }
     pthread_mutex_unlock(&t->pool->mu);
     scrub_stats_destroy(t->stats);
     t->stats = st;
@@ -251,6 +278,42 @@ static int switch_ruleset(pthr_t *t, scrub_ruleset_t *rs)
     return t->s ? 0 : SCRUB_ENOMEM;
 }
 
+/* Record mode: scan each record on its own (no framing) and note the result.
+ * A result that cannot be noted (no memory) fails closed: the record is
+ * quarantined whole, without findings. */
+static void process_records(pthr_t *t, block_t *b)
+{
+    static const uint8_t empty[1];
+    size_t i;
+
+    for (i = 0; i < b->nrecs; i++) {
+        rec_t *r = &b->recs[i];
+        const uint8_t *p = r->in.data != NULL ? r->in.data : empty;
+        scrub_result_t res;
+
+        scrub_worker_scan(t->w, p, r->in.len, &res);
+        r->verdict = res.verdict;
+        r->failure = res.failure;
+        r->failed_rule = res.failed_rule;
+        r->fallback = res.fallback;
+        r->out_copied = res.out != p;
+        r->out_off = b->copy.len;
+        r->out_len = res.out_len;
+        r->f_first = b->nf;
+        r->f_count = res.nfindings;
+        if ((r->out_copied && scrub_buf_append(&b->copy, res.out, res.out_len) != 0) ||
+            add_findings(b, res.findings, res.nfindings) != 0) {
+            r->verdict = SCRUB_V_QUARANTINED;
+            r->failure = SCRUB_FAIL_NOMEM;
+            r->failed_rule = -1;
+            r->out_copied = 0;
+            r->out_len = r->in.len;
+            r->f_count = 0;
+            b->nf = r->f_first;
+        }
+    }
+}
+
 static void process_block(pthr_t *t, block_t *b)
 {
     size_t start = b->piece ? b->piece_len : 0;
@@ -258,6 +321,10 @@ static void process_block(pthr_t *t, block_t *b)
 
     if (b->rs != NULL && b->rs != scrub_worker_ruleset(t->w) && switch_ruleset(t, b->rs) != 0) {
         b->err = SCRUB_ENOMEM;
+        return;
+    }
+    if (b->nrecs > 0) {
+        process_records(t, b);
         return;
     }
     t->cur = b;
@@ -355,11 +422,40 @@ static int write_piece(scrub_pool_t *pl, block_t *b)
     return rc;
 }
 
+/* Record mode: every result to the caller's callback, in order; stops at its first error. */
+static int write_records(scrub_pool_t *pl, block_t *b)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < b->nrecs; i++) {
+        const rec_t *r = &b->recs[i];
+        scrub_result_t res;
+
+        memset(&res, 0, sizeof(res));
+        res.verdict = r->verdict;
+        res.failure = r->failure;
+        res.failed_rule = r->failed_rule;
+        res.fallback = r->fallback;
+        res.in_len = r->in.len;
+        res.out = !r->out_copied ? r->in.data
+                  : r->out_len > 0 ? b->copy.data + r->out_off : (const uint8_t *)"";
+        res.out_len = r->out_len;
+        res.nfindings = r->f_count;
+        res.findings = r->f_count > 0 ? b->f + r->f_first : NULL;
+        rc = pl->rec_fn(pl->rec_ctx, r->in.tag, r->in.data, r->in.len, &res);
+    }
+    return rc;
+}
+
 static int write_block(scrub_pool_t *pl, block_t *b)
 {
     size_t i;
     int rc = 0;
 
+    if (b->nrecs > 0) {
+        return write_records(pl, b);
+    }
     if (b->new_input) {
         pl->w_records = 0;
         pl->w_offset = 0;
@@ -456,6 +552,7 @@ static void *writer_main(void *arg)
         b->nf = 0;
         b->err = 0;
         b->records = 0;
+        b->nrecs = 0;
         scrub_ruleset_unref(b->rs);
         b->rs = NULL;
         scrub_buf_reset(&b->copy);
@@ -500,7 +597,8 @@ static void submit(scrub_pool_t *pl, block_t *b)
     b->rs = scrub_ruleset_ref(pl->rs);
     b->new_input = pl->new_input;
     pl->new_input = 0;
-    b->state = b->work_len > (b->piece ? b->piece_len : 0) || b->final ? B_QUEUED : B_DONE;
+    b->state = b->work_len > (b->piece ? b->piece_len : 0) || b->final || b->nrecs > 0 ? B_QUEUED
+                                                                                     : B_DONE;
     pthread_cond_broadcast(&pl->cv);
 }
 
@@ -683,6 +781,9 @@ void scrub_pool_merge_stats(scrub_pool_t *pl)
 {
     unsigned i;
 
+    if (pl->stats == NULL) {
+        return; /* record mode: the callback counts */
+    }
     /* Counters are merged and cleared in place: the threads' streams keep
      * pointing at their blocks. */
     for (i = 0; i < pl->nthreads; i++) {
@@ -693,10 +794,36 @@ void scrub_pool_merge_stats(scrub_pool_t *pl)
     scrub_stats_clear(pl->wstats);
 }
 
+/* ---- record mode ------------------------------------------------------------------- */
+
+int scrub_pool_records(scrub_pool_t *pl, const scrub_record_t *recs, size_t n)
+{
+    int rc;
+
+    pthread_mutex_lock(&pl->mu);
+    while (n > 0 && pl->err == 0) {
+        block_t *b = take_free(pl);
+        size_t k = n < POOL_BLOCK_RECORDS ? n : POOL_BLOCK_RECORDS;
+        size_t i;
+
+        for (i = 0; i < k; i++) {
+            b->recs[i].in = recs[i];
+        }
+        b->nrecs = k;
+        submit(pl, b);
+        recs += k;
+        n -= k;
+    }
+    rc = pl->err;
+    pthread_mutex_unlock(&pl->mu);
+    return rc;
+}
+
 /* ---- life cycle --------------------------------------------------------------------- */
 
-scrub_pool_t *scrub_pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scrub_sink_ops_t *ops,
-                             scrub_stats_t *stats)
+/* Both modes: fn == NULL for a byte-stream pool (ops, stats), else record mode. */
+static scrub_pool_t *pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scrub_sink_ops_t *ops,
+                              scrub_stats_t *stats, scrub_record_fn fn, void *ctx)
 {
     scrub_pool_t *pl = calloc(1, sizeof(*pl));
     unsigned i;
@@ -707,6 +834,8 @@ scrub_pool_t *scrub_pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scrub
     pl->rs = scrub_ruleset_ref(rs);
     pl->ops = *ops;
     pl->stats = stats;
+    pl->rec_fn = fn;
+    pl->rec_ctx = ctx;
     pl->max_record = scrub_ruleset_max_record(rs);
     pl->cap = 2 * (pl->max_record + 2) > 1024 * 1024 ? 2 * (pl->max_record + 2) : 1024 * 1024;
     pl->nthreads = nthreads ? nthreads : 1;
@@ -723,9 +852,11 @@ scrub_pool_t *scrub_pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scrub
         return NULL;
     }
     for (i = 0; i < pl->nblocks; i++) {
-        pl->blocks[i].data = malloc(pl->cap);
+        /* A record-mode block holds descriptors, not bytes. */
+        pl->blocks[i].data = fn == NULL ? malloc(pl->cap) : NULL;
+        pl->blocks[i].recs = fn != NULL ? calloc(POOL_BLOCK_RECORDS, sizeof(rec_t)) : NULL;
         scrub_buf_init(&pl->blocks[i].copy, 0);
-        if (pl->blocks[i].data == NULL) {
+        if (fn == NULL ? pl->blocks[i].data == NULL : pl->blocks[i].recs == NULL) {
             scrub_pool_destroy(pl);
             return NULL;
         }
@@ -747,6 +878,21 @@ scrub_pool_t *scrub_pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scrub
     }
     pl->writer_started = 1;
     return pl;
+}
+
+scrub_pool_t *scrub_pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scrub_sink_ops_t *ops,
+                             scrub_stats_t *stats)
+{
+    return pool_new(rs, nthreads, ops, stats, NULL, NULL);
+}
+
+scrub_pool_t *scrub_pool_new_records(scrub_ruleset_t *rs, unsigned nthreads, scrub_record_fn fn,
+                                     void *ctx)
+{
+    scrub_sink_ops_t none;
+
+    memset(&none, 0, sizeof(none));
+    return pool_new(rs, nthreads, &none, NULL, fn, ctx);
 }
 
 void scrub_pool_destroy(scrub_pool_t *pl)
@@ -776,6 +922,7 @@ void scrub_pool_destroy(scrub_pool_t *pl)
         free(pl->blocks[i].data);
         free(pl->blocks[i].segs);
         free(pl->blocks[i].f);
+        free(pl->blocks[i].recs);
         scrub_buf_free(&pl->blocks[i].copy);
     }
     free(pl->blocks);

@@ -216,25 +216,39 @@ static int check_committed(const char *brokers, const char *topic, const char *g
     return behind ? 1 : 0;
 }
 
-/* Bench mode: wait for COUNT records in OUT, print the rate. */
+/*
+ * Bench mode: wait for COUNT records in OUT, print the rate. The end offsets of
+ * all partitions come from one rd_kafka_offsets_for_times call (timestamp -1 =
+ * latest: one ListOffsets request per leader) rather than a
+ * query_watermark_offsets per partition (two requests each), so that polling
+ * every 20 ms does not load the mock cluster it measures.
+ */
 static int wait_count(rd_kafka_t *rk, const char *topic, unsigned long long want, int timeout)
 {
     int n = partition_count(rk, topic), p;
     double t0 = now_s(), tfirst = 0, t;
     unsigned long long total = 0, first_total = 0;
     struct timespec ts = { 0, 20 * 1000 * 1000 };
+    rd_kafka_topic_partition_list_t *parts;
 
     if (n <= 0) {
         fprintf(stderr, "kcheck: no metadata for %s\n", topic);
         return 2;
     }
+    parts = rd_kafka_topic_partition_list_new(n);
+    for (p = 0; p < n; p++) {
+        rd_kafka_topic_partition_list_add(parts, topic, p);
+    }
     while ((t = now_s()) - t0 < timeout) {
         total = 0;
         for (p = 0; p < n; p++) {
-            int64_t lo = 0, hi = 0;
-
-            if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) == 0) {
-                total += (unsigned long long)hi;
+            parts->elems[p].offset = RD_KAFKA_OFFSET_END;
+        }
+        if (rd_kafka_offsets_for_times(rk, parts, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            for (p = 0; p < n; p++) {
+                if (!parts->elems[p].err && parts->elems[p].offset > 0) {
+                    total += (unsigned long long)parts->elems[p].offset;
+                }
             }
         }
         if (total > 0 && tfirst == 0) {
@@ -248,11 +262,13 @@ static int wait_count(rd_kafka_t *rk, const char *topic, unsigned long long want
                    "(%.2f s including start-up)\n",
                    total - first_total, secs, secs > 0 ? (total - first_total) / secs : 0.0,
                    t - t0);
+            rd_kafka_topic_partition_list_destroy(parts);
             return 0;
         }
         nanosleep(&ts, NULL);
     }
     printf("bench: timed out with %llu of %llu records\n", total, want);
+    rd_kafka_topic_partition_list_destroy(parts);
     return 1;
 }
 
