@@ -646,7 +646,8 @@ static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const
             return pos + (size_t)c.first - 1 < best ? pos + (size_t)c.first - 1 : best;
         }
         if (e != HS_SUCCESS) {
-            return dfa_find(pf, p, pos, n);
+            size_t d = dfa_find(pf, p, pos, n);
+            return d < best ? d : best;
         }
         if (pos + len >= n) {
             break;
