@@ -60,6 +60,106 @@ static pcre2_code *compile_pattern(const char *pat, int utf, const char *where, 
     return re;
 }
 
+/*
+ * Allow lists are checked for every finding, and one pcre2_match call costs
+ * more than most allow patterns do, so a list is matched as at most two
+ * patterns: the alternation of its anchored members and that of the others
+ * (PCRE2 tries an anchored alternation at the start only). "Any member
+ * matches" is what an alternation of non-capturing groups answers, provided
+ * no member depends on group numbers or on verbs and comments that reach past
+ * its own group; such a member stays on its own.
+ */
+static int mergeable(const char *pat, const pcre2_code *re)
+{
+    static const char *const bad[] = {"(*", "#", "\\g", "\\k", "(?R", "(?&", "(?P", "(?+",
+                                      "(?(", NULL};
+    uint32_t backref = 1;
+    size_t i;
+
+    if (pcre2_pattern_info(re, PCRE2_INFO_BACKREFMAX, &backref) != 0 || backref != 0 ||
+        strchr(pat, '\n') != NULL) {
+        return 0;
+    }
+    for (i = 0; bad[i] != NULL; i++) {
+        if (strstr(pat, bad[i]) != NULL) {
+            return 0;
+        }
+    }
+    for (i = 0; pat[i] != '\0'; i++) {
+        /* subroutine calls by number: (?1), (?-1) */
+        if (pat[i] == '(' && pat[i + 1] == '?' &&
+            ((pat[i + 2] >= '0' && pat[i + 2] <= '9') ||
+             (pat[i + 2] == '-' && pat[i + 3] >= '0' && pat[i + 3] <= '9'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int is_anchored(const pcre2_code *re)
+{
+    uint32_t all = 0;
+
+    return pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &all) == 0 && (all & PCRE2_ANCHORED);
+}
+
+/* The alternation of the members of class `anch` (see mergeable), or NULL
+ * when fewer than two are there or it does not compile. */
+static pcre2_code *merge_class(const scrub_cstr_list_t *l, pcre2_code **re, int anch)
+{
+    size_t i, len = 1, n = 0;
+    char *pat, *w;
+    pcre2_code *m = NULL;
+    int jit;
+    char err[8];
+
+    for (i = 0; i < l->n; i++) {
+        if (mergeable(l->v[i].s, re[i]) && is_anchored(re[i]) == anch) {
+            len += strlen(l->v[i].s) + 5;
+            n++;
+        }
+    }
+    if (n < 2 || (pat = malloc(len)) == NULL) {
+        return NULL;
+    }
+    w = pat;
+    for (i = 0; i < l->n; i++) {
+        if (mergeable(l->v[i].s, re[i]) && is_anchored(re[i]) == anch) {
+            w += sprintf(w, "%s(?:%s)", w == pat ? "" : "|", l->v[i].s);
+        }
+    }
+    m = compile_pattern(pat, 1, "", NULL, "", err, sizeof(err), &jit);
+    free(pat);
+    return m;
+}
+
+/* Replace the mergeable members of re[0, *n) by their alternations. */
+static void merge_list(const scrub_cstr_list_t *l, pcre2_code **re, size_t *n)
+{
+    pcre2_code *m[2];
+    size_t i, k = 0;
+    int anch;
+
+    for (anch = 0; anch < 2; anch++) {
+        m[anch] = merge_class(l, re, anch);
+    }
+    for (i = 0; i < *n; i++) {
+        anch = is_anchored(re[i]);
+        if (m[anch] != NULL && mergeable(l->v[i].s, re[i])) {
+            pcre2_code_free(re[i]);
+        }
+        else {
+            re[k++] = re[i];
+        }
+    }
+    for (anch = 0; anch < 2; anch++) {
+        if (m[anch] != NULL) {
+            re[k++] = m[anch];
+        }
+    }
+    *n = k;
+}
+
 static int compile_list(const scrub_cstr_list_t *l, const char *id, pcre2_code ***out,
                         size_t *nout, char *errstr, size_t errstr_size)
 {
@@ -81,6 +181,7 @@ static int compile_list(const scrub_cstr_list_t *l, const char *id, pcre2_code *
         }
         (*nout)++;
     }
+    merge_list(l, *out, nout);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* test_core: unit and property tests of the prefilter, SHA-256, config errors and stream framing. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub.h"
+#include "scrub_ruleset_int.h"
 #include "scrub_buf.h"
 #include "scrub_prefilter.h"
 #include "scrub_sha256.h"
@@ -247,6 +248,66 @@ UT_TEST(stream_clean_input_identity)
 }
 
 /* Secrets split across feed boundaries are found the same as in one buffer. */
+/* Allow lists are matched as merged alternations (scrub_ruleset.c merge_list):
+ * every member still cancels exactly its own values, the members that cannot be
+ * merged (back-reference, verb) included, and duplicate group names fall back to
+ * one pattern per member. */
+UT_TEST(allow_list_merged)
+{
+    static const char yaml[] =
+        "allow:\n"
+        "  - '^aaa'\n"
+        "  - '^(?i:bbb)$'\n"
+        "  - 'ccc$'\n"
+        "  - 'ddd'\n"
+        "  - '(e)\\1e'\n"
+        "  - '(*COMMIT)zz9'\n"
+        "rules:\n"
+        "  - id: t\n"
+        "    regex: 'tok=(\\w+)'\n"
+        "    secret_group: 1\n"
+        "    keywords: [tok=]\n"
+        "    allow: ['(?<n>q1)', '(?<n>q2)', '^rr']\n";
+    static const struct {
+        const char *value;
+        int allowed;
+    } cases[] = {
+        {"aaa123", 1}, {"xaaa", 0}, {"BbB", 1}, {"bbbx", 0}, {"xxccc", 1}, {"ccc1", 0},
+        {"1ddd2", 1}, {"eee", 1}, {"efe", 0}, {"zz9", 1}, {"zz8", 0}, {"xq1x", 1},
+        {"xq2x", 1}, {"q3", 0}, {"rr1", 1}, {"xrr", 0},
+    };
+    char err[512] = "";
+    scrub_ruleset_t *rs = NULL;
+    size_t i;
+
+    UT_CHECK_INT(load_text(yaml, err, sizeof(err), &rs), 0);
+    if (rs == NULL) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    /* global: ^aaa|^bbb merged, ccc$|ddd merged, the back-reference and the verb alone;
+     * rule: the duplicate names do not merge, ^rr has no partner */
+    UT_CHECK_INT(rs->nallow, 4);
+    UT_CHECK_INT(rs->rules[0].nallow, 3);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char line[64];
+        capture_t cap;
+        scrub_counts_t c;
+        int n = snprintf(line, sizeof(line), "tok=%s\n", cases[i].value);
+        run_stream(rs, (const uint8_t *)line, (size_t)n, 0, &cap, &c);
+        if ((cap.out.len == (size_t)n && memcmp(cap.out.data, line, (size_t)n) == 0) !=
+            cases[i].allowed) {
+            ut_failed++;
+            fprintf(stderr, "  FAIL allow case %s: expected %s\n", cases[i].value,
+                    cases[i].allowed ? "allowed" : "redacted");
+        }
+        ut_checks++;
+        scrub_buf_free(&cap.out);
+        scrub_buf_free(&cap.quar);
+    }
+    scrub_ruleset_unref(rs);
+}
+
 UT_TEST(stream_boundary_splits)
 {
     scrub_ruleset_t *rs = default_rules();
