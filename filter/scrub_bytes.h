@@ -17,6 +17,8 @@ struct scrub_byteset {
     uint8_t v[SCRUB_BYTES_MAX]; /* the values, v[0, n) */
     size_t n;
     uint8_t member[256];        /* member[b] != 0 when b is in the set */
+    uint8_t lo[16];             /* per low nibble: bit j set when v[j] has it */
+    uint8_t hi[16];             /* per high nibble: likewise */
     scrub_bytes_fn find;        /* the search this CPU runs fastest */
 };
 
