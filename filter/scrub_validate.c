@@ -88,24 +88,33 @@ static int iends(const uint8_t *s, size_t n, const char *w)
     return ieq(s + n - wl, wl, w);
 }
 
-/* s[0..n) contains w (exact case when icase is 0; w is then lower case). */
+/* s[0..n) contains w (exact case when icase is 0; w is then lower case).
+ * Candidates are found by memchr on the first letter (both cases): values
+ * are long and the letter is rare in them. */
 static int contains(const uint8_t *s, size_t n, const char *w, int icase)
 {
     size_t wl = strlen(w);
-    size_t i;
-    uint8_t w0;
+    uint8_t lo, up;
+    const uint8_t *pl, *pu, *end;
 
     if (wl == 0 || wl > n) {
         return wl == 0;
     }
-    if (!icase) {
-        return memmem(s, n, w, wl) != NULL;
-    }
-    w0 = to_lower((uint8_t) w[0]);
-    for (i = 0; i + wl <= n; i++) {
-        /* one compare per byte until the first letter matches */
-        if (to_lower(s[i]) == w0 && istarts(s + i + 1, wl - 1, w + 1)) {
+    lo = icase ? to_lower((uint8_t) w[0]) : (uint8_t) w[0];
+    up = icase && is_alpha(lo) ? (uint8_t) (lo - 32) : lo;
+    end = s + n - wl + 1; /* candidates start before end */
+    pl = memchr(s, lo, (size_t) (end - s));
+    pu = up != lo ? memchr(s, up, (size_t) (end - s)) : NULL;
+    while (pl != NULL || pu != NULL) {
+        const uint8_t *c = pu == NULL || (pl != NULL && pl < pu) ? pl : pu;
+        if (icase ? istarts(c + 1, wl - 1, w + 1) : memcmp(c + 1, w + 1, wl - 1) == 0) {
             return 1;
+        }
+        if (c == pl) {
+            pl = c + 1 < end ? memchr(c + 1, lo, (size_t) (end - c - 1)) : NULL;
+        }
+        else {
+            pu = c + 1 < end ? memchr(c + 1, up, (size_t) (end - c - 1)) : NULL;
         }
     }
     return 0;
@@ -964,6 +973,7 @@ static const char *const placeholder_words[] = {
     "changeme", "changeit", "example", "dummy",   "test",        "secret",    "password",
     "todo",     "tbd",      "fixme",  "placeholder", "filtered", "masked",    "hidden",
     "removed",  "n/a",      NULL};
+#define PLACEHOLDER_WORD_MAX 11 /* strlen("placeholder"), the longest word above */
 
 /*
  * True for template and placeholder values: a fixed word list (whole value,
@@ -977,7 +987,6 @@ static const char *const placeholder_words[] = {
 static int is_placeholder(const uint8_t *s, size_t n)
 {
     size_t i;
-    size_t stars = 0;
 
     if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
         s++;
@@ -986,7 +995,7 @@ static int is_placeholder(const uint8_t *s, size_t n)
     if (n == 0 || all_same(s, n)) {
         return 1;
     }
-    for (i = 0; placeholder_words[i] != NULL; i++) {
+    for (i = 0; n <= PLACEHOLDER_WORD_MAX && placeholder_words[i] != NULL; i++) {
         if (ieq(s, n, placeholder_words[i])) {
             return 1;
         }
@@ -1027,16 +1036,8 @@ static int is_placeholder(const uint8_t *s, size_t n)
         iends(s, n, "_here") || iends(s, n, "-here")) {
         return 1;
     }
-    if (contains(s, n, "redacted", 1) || contains(s, n, "EXAMPLE", 0)) {
-        return 1;
-    }
-    for (i = 0; i < n; i++) {
-        stars = s[i] == '*' ? stars + 1 : 0;
-        if (stars >= 4) {
-            return 1;
-        }
-    }
-    return 0;
+    return contains(s, n, "redacted", 1) || contains(s, n, "EXAMPLE", 0) ||
+           contains(s, n, "****", 0);
 }
 
 /* ======================================================================== */

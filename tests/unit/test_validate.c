@@ -670,11 +670,13 @@ UT_TEST(validate_not_placeholder)
         "sk-****abcd", "[REDACTED]", "[redacted:aws-key]", "[FILTERED]", "REDACTED",
         "***REDACTED***", "changeme", "CHANGEME", "example", "your_api_key", "YOUR-TOKEN",
         "token_goes_here", "dummy", "Test", "secret", "PASSWORD", "AKIAIOSFODNN7EXAMPLE",
-        "\"changeme\"", "''", "", NULL};
+        "\"changeme\"", "''", "", "k7Qp2vZx9LmRedacteD", "rRr-R-redacted", "k7Qp2vZx9Lm****",
+        "REDACTEDk7Qp2vZx9Lm", "k7Qp2vZx9LmEXAMPLE", NULL};
     static const char *const real[] = {
         JWT_IO, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ3b9PLEKEY", "AKIAQYLPMN5HHHFPZAM2",
         "hunter2", "k7#Qp!2vZ@x9$Lm&", "<k7#Qp!2vZ@x9$Lm&>", "a*b*c*d*", "testing123",
-        "secret-sauce-42", "p4ssw0rd", "example.com", NULL};
+        "secret-sauce-42", "p4ssw0rd", "example.com", "k7Qp2vZx9Lm***", "k7Qp2vZx9LmREDACTE",
+        "rRrRedacte9xQ", "k7Qp2vZx9LmEXAMPL", "k7Qp2vZx9Lmexample", NULL};
     uint64_t st = 5;
     char buf[64];
     int i;
