@@ -5,8 +5,9 @@
  * Reads every partition of IN from the beginning (assign, no group, no
  * commits) and produces each message to OUT with its key, value, headers and
  * timestamp, the way the sidecar does (batch consumption, headers detached,
- * idempotent producer with the sidecar's defaults, at most 50,000 records in
- * flight), without scanning and without offset bookkeeping. Stops after COUNT
+ * the sidecar's defaults: queued.min.messages=1000000 and an idempotent
+ * producer with linger.ms=5, at most 50,000 records in flight), without
+ * scanning and without offset bookkeeping. Stops after COUNT
  * deliveries; prints "kpipe: N delivered" and exits 0, or 1 on a failed
  * delivery, 2 on usage or setup errors. -X applies to both handles.
  */
@@ -119,7 +120,8 @@ int main(int argc, char **argv)
     cconf = rd_kafka_conf_new();
     pconf = rd_kafka_conf_new();
     if (set(cconf, "bootstrap.servers", brokers) || set(cconf, "group.id", "kpipe") ||
-        set(cconf, "enable.auto.commit", "false") || set(pconf, "bootstrap.servers", brokers) ||
+        set(cconf, "enable.auto.commit", "false") || set(cconf, "queued.min.messages", "1000000") ||
+        set(pconf, "bootstrap.servers", brokers) ||
         set(pconf, "enable.idempotence", "true") || set(pconf, "linger.ms", "5")) {
         return 2;
     }
