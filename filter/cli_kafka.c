@@ -772,6 +772,30 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 /* ==== the record path ==================================================== */
 
 /*
+ * Take up to max messages, waiting up to wait_ms for the first. Given a
+ * timeout, rd_kafka_consume_batch_queue waits until the batch is full or the
+ * timeout ends (librdkafka 2.0.2 rd_kafka_q_serve_rkmessages), which idled the
+ * whole pipeline for 100 ms each time fewer messages had been fetched: take
+ * what is there without waiting, and only when that is nothing wait for one
+ * message, then take what came with it.
+ */
+static ssize_t take_batch(sidecar_t *sc, rd_kafka_message_t **batch, size_t max, int wait_ms)
+{
+    ssize_t n = rd_kafka_consume_batch_queue(sc->cq, 0, batch, max);
+    ssize_t more;
+
+    if (n != 0 || wait_ms == 0) {
+        return n;
+    }
+    batch[0] = rd_kafka_consumer_poll(sc->consumer, wait_ms);
+    if (!batch[0]) {
+        return 0;
+    }
+    more = rd_kafka_consume_batch_queue(sc->cq, 0, batch + 1, max - 1);
+    return more > 0 ? more + 1 : 1;
+}
+
+/*
  * Take one consumed message (main thread): errors are logged and released;
  * a record gets its watermark ticket and a flight, which is returned for the
  * pool. NULL when there is nothing to scan (m released).
@@ -1084,7 +1108,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
             set_paused(&sc, 0);
         }
         /* Rebalance and error callbacks are served inside this call. */
-        n = rd_kafka_consume_batch_queue(sc.cq, sc.paused ? 0 : 100, batch, KAFKA_BATCH);
+        n = take_batch(&sc, batch, KAFKA_BATCH, sc.paused ? 0 : 100);
         for (i = 0; i < n; i++) {
             kflight_t *f = NULL;
 

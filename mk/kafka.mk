@@ -8,13 +8,14 @@
 # libraries are added here.
 #
 # Targets: test-kafka (in TEST_TARGETS; runs against librdkafka's in-process
-# mock cluster, no network beyond loopback), bench-kafka (records/s end to end).
+# mock cluster, no network beyond loopback), bench-kafka (records/s end to end, next to
+# the produce-only rate and a bare librdkafka consume -> produce pipe, tests/kafka/kpipe.c).
 
 WITH_KAFKA ?= $(shell pkg-config --exists rdkafka libmicrohttpd 2>/dev/null && echo 1 || echo 0)
 
 KAFKA_TEST_DIR  := tests/kafka
 KAFKA_TEST_BINS := $(BUILD)/kafka/mock_cluster $(BUILD)/kafka/kprod $(BUILD)/kafka/kcheck \
-                   $(BUILD)/kafka/test_wm
+                   $(BUILD)/kafka/kpipe $(BUILD)/kafka/test_wm
 
 .PHONY: test-kafka bench-kafka
 

@@ -117,7 +117,7 @@ rand_s() {
     awk -v lo="$1" -v hi="$2" -v s="$$$(date +%N)" 'BEGIN { srand(s % 100000); printf "%.2f", (lo + rand() * (hi - lo)) / 1000 }'
 }
 
-for bin in mock_cluster kprod kcheck test_wm; do
+for bin in mock_cluster kprod kcheck kpipe test_wm; do
     if [ ! -x "$K/$bin" ]; then
         echo "run.sh: $K/$bin missing (make test-kafka builds it)" >&2
         exit 2
@@ -139,17 +139,25 @@ fi
 # ---- bench ------------------------------------------------------------------
 if [ "${1:-}" = bench ]; then
     # 300k records of 200 bytes over 32 partitions stay under the mock's
-    # 5 MB-per-partition retention. The produce-only rate of the same mock
-    # cluster is printed as the ceiling the end-to-end figure lives under.
+    # 5 MB-per-partition retention. Two ceilings the end-to-end figure lives
+    # under are printed first: the produce-only rate of the same mock cluster,
+    # and kpipe, the same consume -> produce through librdkafka with nothing
+    # in between (no scanning, no offsets), timed like the sidecar.
     N=${BENCH_RECORDS:-300000}
-    start_mock bin:32 bout:32 bq:1
+    start_mock bin:32 bout:32 bq:1 pout:32
     t0=$(date +%s.%N)
     "$K/kprod" -b "$BR" -t bin -n "$N" -s 200 -S 100 -Q 0 >/dev/null || exit 1
     t1=$(date +%s.%N)
     awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "bench: baseline: kprod alone produced %d records to the mock at %.0f records/s\n", n, n / (b - a) }'
+    "$K/kpipe" -b "$BR" -i bin -o pout -n "$N" >/dev/null &
+    KP=$!
+    out=$("$K/kcheck" -b "$BR" -o pout -W "$N" -T 120)
+    echo "$out" | sed 's/^bench: /bench: baseline: kpipe (consume + produce, no scanning): /'
+    wait "$KP"
     sidecar "$TMP/bench.log" -q -G bench --output kafka:bout --quarantine kafka:bq bin
-    "$K/kcheck" -b "$BR" -o bout -W "$N" -T 120
+    out=$("$K/kcheck" -b "$BR" -o bout -W "$N" -T 120)
     rc=$?
+    echo "$out" | sed 's/^bench: /bench: logscrub sidecar: /'
     stop_sidecar "$SC"
     stop_mock
     exit $rc
