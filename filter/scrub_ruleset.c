@@ -455,6 +455,7 @@ static int add_key_rule(scrub_ruleset_t *rs, const char *name, const char *where
     }
     r->key_name = fold_dup(name);
     r->key_is_path = r->key_re == NULL && strchr(name, '.') != NULL;
+    r->key_len = r->key_name != NULL ? strlen(r->key_name) : 0;
     r->key_id = malloc(n + 32);
     if (r->key_name == NULL || r->key_id == NULL) {
         rule_free(r);

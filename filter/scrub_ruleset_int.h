@@ -45,6 +45,7 @@ typedef struct scrub_rule {
     size_t nkeywords;
     char *key_id;                   /* key rules: owned id "key.<name>" */
     char *key_name;                 /* key rules: owned key name or dotted path (folded) */
+    size_t key_len;                 /* key rules: strlen(key_name) */
     pcre2_code *key_re;             /* key rules: regex on the key name, or NULL */
     int key_is_path;                /* key rules: key_name is a dotted path */
 } scrub_rule_t;

@@ -598,10 +598,10 @@ static int key_rule(scrub_worker_t *w, const uint8_t *key, size_t klen, const ui
             hit = key != NULL && pcre2_match(r->key_re, key, klen, 0, 0, w->md, w->mctx) >= 0;
         }
         else if (r->key_is_path) {
-            hit = eq_fold(path, plen, r->key_name);
+            hit = plen == r->key_len && eq_fold(path, plen, r->key_name);
         }
         else {
-            hit = key != NULL && eq_fold(key, klen, r->key_name);
+            hit = key != NULL && klen == r->key_len && eq_fold(key, klen, r->key_name);
         }
         if (hit) {
             return key_exempt(w, key ? key : path, key ? klen : plen, path, plen) ? -1 : (int)i;
