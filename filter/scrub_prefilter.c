@@ -71,6 +71,7 @@ struct scrub_prefilter {
     size_t pend_cap;
     /* compiled */
     uint8_t cls[256];         /* folded byte -> class */
+    uint8_t rep[256];         /* class -> one (folded) byte of it (build only) */
     size_t ncls;              /* number of classes */
     uint32_t *trans;          /* [state + class] -> state; states are premultiplied by ncls */
     uint32_t first_out;       /* states >= this have outputs */
@@ -907,9 +908,9 @@ static int compile_dfa(scrub_prefilter_t *pf, const int32_t *order)
         uint32_t id = newid[s];
         size_t k = node_outputs(pf, s, tmp, pf->npend);
         uint32_t *grown;
-        for (c = 0; c < 256; c++) {
-            pf->trans[id * pf->ncls + pf->cls[c]] =
-                (uint32_t)(newid[pf->nodes[s].next[c]] * pf->ncls);
+        for (c = 0; c < pf->ncls; c++) {
+            pf->trans[id * pf->ncls + c] =
+                (uint32_t)(newid[pf->nodes[s].next[pf->rep[c]]] * pf->ncls);
         }
         grown = realloc(pf->outs, (outpos + k + 1) * sizeof(*grown));
         if (grown == NULL) {
@@ -932,7 +933,8 @@ out:
 int scrub_prefilter_build(scrub_prefilter_t *pf)
 {
     int32_t *queue;
-    size_t head = 0, tail = 0, i;
+    size_t head = 0, tail = 0, i, k, nkb = 0;
+    uint8_t kb[256];
     int c;
     int rc;
 
@@ -940,16 +942,24 @@ int scrub_prefilter_build(scrub_prefilter_t *pf)
         return 0;
     }
     /* Byte classes: every byte that occurs in a keyword (folded) gets its own class;
-     * upper-case letters share the class of their lower-case letter. */
+     * upper-case letters share the class of their lower-case letter. Class 0
+     * holds the bytes of no keyword: from every state they lead to the root,
+     * so the loops below visit only the keyword bytes (kb[0, nkb)). */
     memset(pf->cls, 0, sizeof(pf->cls));
     pf->ncls = 1;
-    for (i = 0; i < pf->nnodes; i++) {
-        for (c = 0; c < 256; c++) {
-            if (pf->nodes[i].next[c] >= 0 && pf->cls[c] == 0) {
-                pf->cls[c] = (uint8_t)pf->ncls++;
+    for (i = 0; i < pf->nkw; i++) {
+        for (k = 0; k < pf->kw_len[i]; k++) {
+            uint8_t b = (uint8_t)pf->kw[i][k];
+            if (pf->cls[b] == 0) {
+                pf->rep[pf->ncls] = b;
+                kb[nkb++] = b;
+                pf->cls[b] = (uint8_t)pf->ncls++;
             }
         }
     }
+    for (c = 0; c < 256 && pf->cls[c] != 0; c++) {
+    }
+    pf->rep[0] = (uint8_t)c; /* fewer than 256 keyword bytes: '\n' is never one */
     for (c = 'A'; c <= 'Z'; c++) {
         pf->cls[c] = pf->cls[c + 32];
     }
@@ -971,24 +981,20 @@ int scrub_prefilter_build(scrub_prefilter_t *pf)
     }
     head = 1;
     while (head < tail) {
-        int32_t s = queue[head++];
-        for (c = 0; c < 256; c++) {
-            int32_t ch = pf->nodes[s].next[c];
-            int32_t f = pf->nodes[s].fail;
+        int32_t st = queue[head++];
+        int32_t f = pf->nodes[st].fail;
+        for (k = 0; k < nkb; k++) {
+            uint8_t b = kb[k];
+            int32_t ch = pf->nodes[st].next[b];
             if (ch < 0) {
-                pf->nodes[s].next[c] = pf->nodes[f].next[c];
+                pf->nodes[st].next[b] = pf->nodes[f].next[b];
             }
             else {
-                pf->nodes[ch].fail = pf->nodes[f].next[c];
+                pf->nodes[ch].fail = pf->nodes[f].next[b];
                 queue[tail++] = ch;
             }
         }
-    }
-    /* Upper-case input bytes follow the lower-case transitions. */
-    for (i = 0; i < pf->nnodes; i++) {
-        for (c = 'A'; c <= 'Z'; c++) {
-            pf->nodes[i].next[c] = pf->nodes[i].next[c + 32];
-        }
+        pf->nodes[st].next[pf->rep[0]] = 0; /* class 0 (read by compile_dfa) */
     }
     rc = compile_dfa(pf, queue);
     free(queue);
