@@ -34,8 +34,13 @@
  * the path it was first seen at); all streams share one worker and one set
  * of sinks. A file's *committed* offset is the end of the last complete
  * record handed to its stream: bytes after the last newline wait in the
- * stream's carry, and only --flush-timeout (or the end of an oversized
- * record's available bytes) turns them into a record early.
+ * stream's carry, and only --flush-timeout turns them into a record early.
+ * A line longer than max_record is an oversized record: its bytes go to the
+ * quarantine as they come, and the stream stays inside it until its newline,
+ * however late (at the end of each round its quarantine entry is paused, so
+ * the shared quarantine file holds whole lines; later bytes open further
+ * entries with the same record number). Only the end of the file's data
+ * (rotation, truncation, deletion, exit without --state) ends it earlier.
  *
  * Checkpoint protocol (commit): after a round of reads, flush the clean,
  * quarantine and audit writers, fsync them with --fsync, then write the
@@ -44,7 +49,9 @@
  * everything before the checkpoint moves (exit 3). On restart the owned
  * files are truncated back to the recorded sizes and every file resumes at
  * its committed offset, so the records after the last checkpoint are
- * written exactly once again. On stdout nothing can be taken back: the
+ * written exactly once again. Inside an oversized record the checkpoint
+ * holds the read offset marked as inside it, and the restart quarantines
+ * the rest of the line (see commit). On stdout nothing can be taken back: the
  * records written after the last checkpoint are repeated.
  *
  * Start position of a file not in the checkpoint: with --state, offset 0
@@ -64,10 +71,9 @@
  *    directory while logscrub was down is not found again;
  *  - copytruncate loses the lines written between logscrub's last read and
  *    the truncate (see above);
- *  - an oversized record (longer than max_record) whose newline has not
- *    arrived CLI_FOLLOW_OVERSIZE_WAIT_MS after the end of the data is closed
- *    there, and --flush-timeout turns a slow line into two records: the
- *    rest of the line is then scanned as a record of its own;
+ *  - --flush-timeout turns a slow line (of at most max_record bytes so far)
+ *    into two records: the rest of the line is then scanned as a record of
+ *    its own;
  *  - entries of the checkpoint whose file is not found at startup are
  *    dropped at the first new checkpoint;
  *  - the stream's multi-line state (an open PEM private-key block) is not
@@ -183,7 +189,15 @@ static int commit(cli_follower_t *fl)
     }
     for (i = 0; i < fl->nfiles && rc == 0; i++) {
         cli_ffile_t *f = fl->files[i];
-        rc = cli_fstate_add(&fl->cp, f->dev, f->ino, f->committed, f->fp_len, f->fp, f->path);
+        /* Inside an oversized record, every byte read is in the (flushed) quarantine and
+         * its entry is closed (cli_follow_read pauses it), so the checkpoint takes the
+         * read offset and marks it as inside the record. A restart then continues the
+         * record: its rest up to the newline goes to the quarantine, never to the clean
+         * output. (Staying at the record's start instead would repeat its first part
+         * and hold every checkpoint for as long as the writer takes to end the line.) */
+        int in_over = scrub_stream_in_oversize(f->s);
+        rc = cli_fstate_add(&fl->cp, f->dev, f->ino, in_over ? f->off : f->committed, in_over,
+                            f->fp_len, f->fp, f->path);
     }
     if (rc != 0) {
         fprintf(stderr, "logscrub: %s: cannot build the checkpoint: %s\n", fl->fo->state,

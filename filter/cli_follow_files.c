@@ -120,13 +120,15 @@ static uint64_t last_line_end(int fd, uint64_t size, uint8_t *buf)
 }
 
 /* Where a newly seen file starts: its checkpoint entry (by dev/inode, else by path, the
- * head fingerprint matching either way), else 0 or, without --state at startup, its end. */
+ * head fingerprint matching either way), else 0 or, without --state at startup, its end.
+ * *in_over: the start is inside an oversized record (the entry says so). */
 static uint64_t start_offset(cli_follower_t *fl, const char *path, int fd,
-                             const struct stat *sb)
+                             const struct stat *sb, int *in_over)
 {
     cli_fstate_file_t *e = NULL;
     size_t i;
 
+    *in_over = 0;
     for (i = 0; i < fl->saved.nfiles && e == NULL; i++) {
         cli_fstate_file_t *c = &fl->saved.files[i];
         if (!c->used && c->dev == (uint64_t)sb->st_dev && c->ino == (uint64_t)sb->st_ino &&
@@ -149,6 +151,7 @@ static uint64_t start_offset(cli_follower_t *fl, const char *path, int fd,
             }
             return 0;
         }
+        *in_over = e->in_over;
         return e->offset;
     }
     if (fl->fo->state == NULL && fl->first_scan) {
@@ -160,6 +163,7 @@ static uint64_t start_offset(cli_follower_t *fl, const char *path, int fd,
 static int add_file(cli_follower_t *fl, const char *path, int fd, const struct stat *sb)
 {
     cli_ffile_t *f = calloc(1, sizeof(*f));
+    int in_over;
 
     if (f == NULL) {
         close(fd);
@@ -184,7 +188,7 @@ static int add_file(cli_follower_t *fl, const char *path, int fd, const struct s
     }
     f->dev = (uint64_t)sb->st_dev;
     f->ino = (uint64_t)sb->st_ino;
-    f->off = start_offset(fl, path, fd, sb);
+    f->off = start_offset(fl, path, fd, sb, &in_over);
     f->committed = f->off;
     (void)head_fp(fd, 0, &f->fp, &f->fp_len);
     f->sink.inner = &fl->ops;
@@ -198,6 +202,11 @@ static int add_file(cli_follower_t *fl, const char *path, int fd, const struct s
         cli_follow_file_free(f);
         return -1;
     }
+    if (in_over) {
+        /* The checkpoint was taken inside an oversized record: its rest up to the
+         * newline is quarantined, never scanned as a record of its own. */
+        scrub_stream_enter_oversize(f->s);
+    }
     f->seen = 1;
     f->last_data_ms = cli_follow_now_ms();
     fl->files[fl->nfiles++] = f;
@@ -209,12 +218,13 @@ static int add_file(cli_follower_t *fl, const char *path, int fd, const struct s
     return 0;
 }
 
-/* Feed the partial line waiting in the stream as a record of its own. */
+/* Feed the partial line waiting in the stream as a record of its own, or end the
+ * oversized record in progress (its bytes are all in the quarantine already). */
 int cli_follow_flush_partial(cli_ffile_t *f)
 {
     int rc;
 
-    if (f->off == f->committed) {
+    if (f->off == f->committed && !scrub_stream_in_oversize(f->s)) {
         return 0;
     }
     rc = scrub_stream_finish(f->s);
@@ -476,8 +486,7 @@ int cli_follow_scan(cli_follower_t *fl)
 /* Read and feed everything available (at most CLI_FOLLOW_ROUND bytes, unless inside an
  * oversized record). Adds to *total, sets *moved when the committed offset moved.
  * Returns 0 or a sink error. */
-static int read_avail(cli_follower_t *fl, cli_ffile_t *f, size_t maxrec, int64_t *total,
-                      int *moved)
+static int read_avail(cli_follower_t *fl, cli_ffile_t *f, int64_t *total, int *moved)
 {
     int64_t got = 0;
     int rc;
@@ -485,9 +494,9 @@ static int read_avail(cli_follower_t *fl, cli_ffile_t *f, size_t maxrec, int64_t
     for (;;) {
         const uint8_t *nl;
         ssize_t k;
-        /* Never leave a file inside an oversized record: its pieces are going to the
-         * shared quarantine file and must not interleave with another file's records. */
-        if (got >= CLI_FOLLOW_ROUND && f->off - f->committed <= maxrec) {
+        /* Inside an oversized record, read on: its bytes go straight to the quarantine,
+         * and each break costs its entry a pause (cli_follow_read). */
+        if (got >= CLI_FOLLOW_ROUND && !scrub_stream_in_oversize(f->s)) {
             break;
         }
         k = pread(f->fd, fl->buf, CLI_FOLLOW_READ, (off_t)f->off);
@@ -540,6 +549,19 @@ static void nap_ms(unsigned ms)
     (void)nanosleep(&ts, NULL);
 }
 
+/* End of f's round inside an oversized record. The quarantine entry is closed, so the
+ * shared quarantine file holds whole lines for the other files' records and at the
+ * checkpoint, which records the offset as inside the record (cli_follow.c, commit).
+ * The record itself stays open until its newline. 0 or a sink error. */
+static int pause_oversize(cli_follower_t *fl, cli_ffile_t *f, int64_t total)
+{
+    f->pend_since_ms = 0;
+    if (total > 0) {
+        fl->dirty = 1; /* the checkpoint's offset moves with the quarantined bytes */
+    }
+    return scrub_stream_pause_oversize(f->s);
+}
+
 int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now)
 {
     size_t maxrec = scrub_ruleset_max_record(*fl->rs);
@@ -548,14 +570,15 @@ int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now)
     int rc, moved = 0;
 
     rc = check_truncated(fl, f);
-    rc = rc ? rc : read_avail(fl, f, maxrec, &total, &moved);
-    /* Inside an oversized record at the end of the data: the writer is most likely still
-     * writing that line, so wait a little for its newline (this file only: the shared
-     * quarantine is in the middle of its record) before closing the record early. */
-    while (rc == 0 && f->off - f->committed > maxrec && !cli_stop_requested &&
+    rc = rc ? rc : read_avail(fl, f, &total, &moved);
+    /* Bytes of an oversized record came in this round and its newline has not: the writer
+     * is most likely still writing that line, so wait a little for the newline (this file
+     * only: the shared quarantine is in the middle of its entry) before pausing the entry.
+     * A round without new bytes does not wait: the entry is closed already. */
+    while (rc == 0 && total > 0 && scrub_stream_in_oversize(f->s) && !cli_stop_requested &&
            cli_follow_now_ms() < deadline) {
         nap_ms(10);
-        rc = read_avail(fl, f, maxrec, &total, &moved);
+        rc = read_avail(fl, f, &total, &moved);
     }
     if (rc != 0) {
         return rc;
@@ -567,17 +590,24 @@ int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now)
             fl->dirty = 1;
         }
     }
+    if (scrub_stream_in_oversize(f->s)) {
+        rc = pause_oversize(fl, f, total);
+        return rc ? rc : total;
+    }
     if (f->off == f->committed) {
         f->pend_since_ms = 0;
         return total;
     }
-    /* A partial line is waiting (a new one when a newline arrived in this round). */
+    /* A partial line is waiting (a new one when a newline arrived in this round), at
+     * most max_record + 2 bytes: a longer one is an oversized record (above). One over
+     * max_record is already too long to scan, so --flush-timeout never splits it: it
+     * waits for its newline, which makes it an oversized record or, after a '\r', one
+     * of exactly max_record. */
     if (moved || (total > 0 && f->pend_since_ms == 0)) {
         f->pend_since_ms = now;
     }
-    if (f->off - f->committed > maxrec ||
-        (fl->fo->flush_timeout_ms > 0 && f->pend_since_ms != 0 &&
-         now - f->pend_since_ms >= fl->fo->flush_timeout_ms)) {
+    if (fl->fo->flush_timeout_ms > 0 && f->pend_since_ms != 0 &&
+        f->off - f->committed <= maxrec && now - f->pend_since_ms >= fl->fo->flush_timeout_ms) {
         fl->dirty = 1;
         rc = cli_follow_flush_partial(f);
         if (rc != 0) {

@@ -14,7 +14,8 @@
 #define CLI_FOLLOW_ROUND (8 * 1024 * 1024)  /* per file and round, then the others get a turn */
 #define CLI_FOLLOW_WBUF (256 * 1024)        /* clean output staging */
 #define CLI_FOLLOW_OVERSIZE_WAIT_MS 1000    /* wait this long for the newline of an oversized
-                                               record before closing it at the end of data */
+                                               record before pausing its quarantine entry at
+                                               the end of data (the record stays open) */
 #define CLI_FOLLOW_DRAIN_MS 2000            /* a rotated-away or deleted file stays open this
                                                long after its last new byte (and >= 10 polls) */
 
@@ -90,18 +91,23 @@ int cli_follow_scan(cli_follower_t *fl);
 /*
  * Read what is new in f (after checking for truncation in place) and feed it
  * to f's stream; advances f->committed to the end of the last complete
- * record. Never leaves f inside an oversized record: at the end of the data
- * it waits up to CLI_FOLLOW_OVERSIZE_WAIT_MS for the newline, then closes
- * the record (the rest of the line becomes a record of its own). Returns the bytes read
- * (>= 0) or a negative SCRUB_E* sink error (then everything must stop).
+ * record. Never leaves an oversized record's quarantine entry open: when
+ * bytes of one came and its newline has not, it waits up to
+ * CLI_FOLLOW_OVERSIZE_WAIT_MS for the newline, then pauses the entry
+ * (scrub_stream_pause_oversize). The record stays open: its later bytes up
+ * to the newline, however late, are quarantined as further entries of it.
+ * Returns the bytes read (>= 0) or a negative SCRUB_E* sink error (then
+ * everything must stop).
  */
 int64_t cli_follow_read(cli_follower_t *fl, cli_ffile_t *f, uint64_t now);
 
 /* Drop orphans idle for drain_ms, flushing their partial line. 0 or a sink error. */
 int cli_follow_drop_idle(cli_follower_t *fl, uint64_t now);
 
-/* Scan the partial line waiting in f's stream as a record; committed = off.
- * 0 or a sink error. */
+/* Scan the partial line waiting in f's stream as a record, or end the oversized
+ * record in progress (counted, its last entry closed); committed = off. For
+ * the end of a file's data: rotation, truncation, deletion, exit without
+ * --state. 0 or a sink error. */
 int cli_follow_flush_partial(cli_ffile_t *f);
 
 /* Close and free one file. Accepts NULL and half-built files. */

@@ -20,12 +20,17 @@
  *   logscrub-follow-state 1
  *   out clean DEV INO SIZE          (one line per owned output: clean, quarantine, audit)
  *   file DEV INO OFFSET FPLEN FPHEX PATH
+ *   over DEV INO OFFSET FPLEN FPHEX PATH   (OFFSET is inside an oversized record)
  *   end
  *
  * Numbers are decimal except FPHEX (16 hex digits). PATH is the rest of the
  * line with '%', controls, spaces and non-ASCII bytes written as %XX, so any
  * path round-trips. "end" proves the file is complete (the rename already
  * guarantees it; the check costs nothing). It never holds log content.
+ * An "over" line is a "file" line whose OFFSET falls inside an oversized
+ * record: the bytes up to its newline are the rest of that record and go to
+ * the quarantine. An older logscrub refuses such a checkpoint as malformed
+ * rather than read that rest as a clean record.
  */
 
 #define STATE_MAGIC "logscrub-follow-state 1"
@@ -46,7 +51,7 @@ uint64_t cli_fp_hash(const uint8_t *p, size_t n)
 
 /* ---- entries ---------------------------------------------------------------- */
 
-int cli_fstate_add(cli_fstate_t *st, uint64_t dev, uint64_t ino, uint64_t offset,
+int cli_fstate_add(cli_fstate_t *st, uint64_t dev, uint64_t ino, uint64_t offset, int in_over,
                    uint32_t fp_len, uint64_t fp, const char *path)
 {
     cli_fstate_file_t *f;
@@ -69,6 +74,7 @@ int cli_fstate_add(cli_fstate_t *st, uint64_t dev, uint64_t ino, uint64_t offset
     f->dev = dev;
     f->ino = ino;
     f->offset = offset;
+    f->in_over = in_over;
     f->fp_len = fp_len;
     f->fp = fp;
     st->nfiles++;
@@ -153,7 +159,7 @@ static int parse_line(cli_fstate_t *st, char *line)
 {
     uint64_t dev, ino, off, fp;
     unsigned fplen;
-    int pos = 0;
+    int pos = 0, in_over;
     char name[16];
     size_t k;
 
@@ -170,12 +176,14 @@ static int parse_line(cli_fstate_t *st, char *line)
         }
         return -1;
     }
-    if (sscanf(line, "file %" SCNu64 " %" SCNu64 " %" SCNu64 " %u %" SCNx64 " %n", &dev, &ino,
+    in_over = strncmp(line, "over ", 5) == 0;
+    if ((in_over || strncmp(line, "file ", 5) == 0) &&
+        sscanf(line + 5, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %u %" SCNx64 " %n", &dev, &ino,
                &off, &fplen, &fp, &pos) == 5 && pos > 0 && fplen <= CLI_FP_MAX) {
-        if (unescape_path(line + pos) != 0) {
+        if (unescape_path(line + 5 + pos) != 0) {
             return -1;
         }
-        return cli_fstate_add(st, dev, ino, off, fplen, fp, line + pos);
+        return cli_fstate_add(st, dev, ino, off, in_over, fplen, fp, line + 5 + pos);
     }
     return -1;
 }
@@ -315,8 +323,9 @@ int cli_fstate_save(const char *path, const cli_fstate_t *st, int sync_dir, char
     }
     for (i = 0; i < st->nfiles; i++) {
         const cli_fstate_file_t *f = &st->files[i];
-        fprintf(fp, "file %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %016" PRIx64 " ", f->dev,
-                f->ino, f->offset, (unsigned)f->fp_len, f->fp);
+        fprintf(fp, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %016" PRIx64 " ",
+                f->in_over ? "over" : "file", f->dev, f->ino, f->offset, (unsigned)f->fp_len,
+                f->fp);
         put_path(fp, f->path);
         fputc('\n', fp);
     }

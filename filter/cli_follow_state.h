@@ -13,7 +13,10 @@
 typedef struct cli_fstate_file {
     uint64_t dev;       /* st_dev */
     uint64_t ino;       /* st_ino */
-    uint64_t offset;    /* committed offset: end of the last record made durable */
+    uint64_t offset;    /* committed offset: end of the last record made durable, or
+                           with in_over, the end of the bytes quarantined so far */
+    int in_over;        /* offset is inside an oversized record: its bytes before offset
+                           are in the quarantine, the rest up to its newline must follow */
     uint32_t fp_len;    /* bytes covered by fp (0..CLI_FP_MAX) */
     uint64_t fp;        /* cli_fp_hash of the first fp_len bytes */
     char *path;         /* path the file was last seen at (owned) */
@@ -65,7 +68,7 @@ int cli_fstate_save(const char *path, const cli_fstate_t *st, int sync_dir, char
                     size_t msg_size);
 
 /* Append a file entry (path copied). 0 or -1 on ENOMEM. */
-int cli_fstate_add(cli_fstate_t *st, uint64_t dev, uint64_t ino, uint64_t offset,
+int cli_fstate_add(cli_fstate_t *st, uint64_t dev, uint64_t ino, uint64_t offset, int in_over,
                    uint32_t fp_len, uint64_t fp, const char *path);
 
 /* Drop every file entry (keeps the array for reuse) and the output records. */

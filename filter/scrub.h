@@ -341,6 +341,35 @@ uint64_t scrub_stream_records(const scrub_stream_t *s);
  * not know the block, so a checkpoint must not be taken now. */
 int scrub_stream_in_block(const scrub_stream_t *s);
 
+/* Nonzero while inside an oversized record: more than max_record bytes of it
+ * went to the quarantine and its newline has not come yet. Every byte fed up
+ * to and including that newline goes to the quarantine too, however late it
+ * comes; only scrub_stream_finish ends the record earlier. No byte of it is
+ * held in the stream. */
+int scrub_stream_in_oversize(const scrub_stream_t *s);
+
+/*
+ * Close the quarantine entry of the oversized record in progress without
+ * ending the record: the sink gets an empty LAST piece, so its output is
+ * whole (a caller that shares one quarantine file between streams, or
+ * checkpoints it, needs that), and the stream stays inside the record. The
+ * record's next bytes open a new entry: a FIRST piece with the same record
+ * number and the input offset of those bytes. The record is still counted
+ * once, when it ends. Does nothing when not inside one, when the entry is
+ * already closed, or without a quarantine sink (the marker line is written
+ * when the record ends). Returns 0 or a sink error (then the stream is dead).
+ */
+int scrub_stream_pause_oversize(scrub_stream_t *s);
+
+/*
+ * Start inside an oversized record whose earlier bytes an earlier run already
+ * quarantined (a restart from a checkpoint taken inside it): the bytes fed up
+ * to the next newline continue it, as after scrub_stream_pause_oversize. The
+ * record gets the next record number; its count covers only the bytes fed
+ * here. Call before the first feed (after new or set_origin).
+ */
+void scrub_stream_enter_oversize(scrub_stream_t *s);
+
 /* ---- worker pool: parallel scanning, ordered output ----------------------------------- */
 
 typedef struct scrub_pool scrub_pool_t;

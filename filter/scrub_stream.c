@@ -33,6 +33,9 @@ struct scrub_stream {
     uint8_t over_term[2];         /* line terminator seen at the end of its last piece */
     size_t over_term_len;
     uint64_t overflow_len;        /* bytes of it so far */
+    int over_open;                /* its quarantine entry is open (a FIRST piece went out);
+                                     0 after scrub_stream_pause_oversize */
+    uint64_t over_at;             /* input offset of the open entry's first byte */
     int dead;                     /* first sink error, sticky */
     scrub_buf_t marker;           /* scratch for marker lines */
     count_fn count_nl;            /* newline counter for this CPU */
@@ -117,6 +120,11 @@ uint64_t scrub_stream_records(const scrub_stream_t *s)
 int scrub_stream_in_block(const scrub_stream_t *s)
 {
     return s->pem_left > 0;
+}
+
+int scrub_stream_in_oversize(const scrub_stream_t *s)
+{
+    return s->overflow;
 }
 
 void scrub_stream_set_origin(scrub_stream_t *s, const char *origin_name)
@@ -319,29 +327,67 @@ static int flush_span(scrub_stream_t *s, span_state_t *st, size_t upto)
     return rc;
 }
 
-/* Start, continue or end an oversized record (pieces go to the quarantine). */
-static int oversize_piece(scrub_stream_t *s, int part, const uint8_t *p, size_t n)
+/* The result and origin of one piece of the oversized record in progress; the
+ * origin's offset is that of the open quarantine entry's first byte. */
+static void oversize_result(scrub_stream_t *s, scrub_result_t *res, scrub_origin_t *o, int part,
+                            const uint8_t *p, size_t n)
+{
+    memset(res, 0, sizeof(*res));
+    res->verdict = SCRUB_V_QUARANTINED;
+    res->failure = SCRUB_FAIL_OVERSIZE;
+    res->failed_rule = -1;
+    res->out = p;
+    res->out_len = n;
+    o->name = s->name;
+    o->record = s->recno;
+    o->offset = s->over_at;
+    o->part = part;
+    o->rs = s->rs;
+}
+
+/* Open a new quarantine entry for the oversized record in progress (its entry was
+ * closed by a pause) with the n > 0 bytes p: a FIRST piece at their offset. */
+static int oversize_reopen(scrub_stream_t *s, const uint8_t *p, size_t n)
 {
     scrub_result_t res;
     scrub_origin_t o;
 
-    memset(&res, 0, sizeof(res));
-    res.verdict = SCRUB_V_QUARANTINED;
-    res.failure = SCRUB_FAIL_OVERSIZE;
-    res.failed_rule = -1;
-    res.out = p;
-    res.out_len = n;
+    s->over_at = s->offset;
+    s->over_open = 1;
+    oversize_result(s, &res, &o, SCRUB_PART_FIRST, p, n);
+    s->overflow_len += n;
+    s->offset += n;
+    return emit_quarantine(s, &o, &res, p, n);
+}
+
+/*
+ * Start, continue or end an oversized record (pieces go to the quarantine). When
+ * its quarantine entry was closed by scrub_stream_pause_oversize, the next bytes
+ * open a new entry (oversize_reopen), and an empty LAST on a closed entry writes
+ * nothing. The record is counted once, at its LAST piece.
+ */
+static int oversize_piece(scrub_stream_t *s, int part, const uint8_t *p, size_t n)
+{
+    scrub_result_t res;
+    scrub_origin_t o;
+    int rc;
+
     if (part == SCRUB_PART_FIRST) {
         s->recno++;
         s->overflow = 1;
         s->overflow_len = 0;
         s->over_term_len = 0;
+        s->over_open = 1;
+        s->over_at = s->offset;
     }
-    o.name = s->name;
-    o.record = s->recno;
-    o.offset = s->offset - s->overflow_len;
-    o.part = part;
-    o.rs = s->rs;
+    else if (!s->over_open && n > 0) {
+        rc = oversize_reopen(s, p, n);
+        if (rc != 0 || part == SCRUB_PART_MIDDLE) {
+            return rc;
+        }
+        n = 0; /* the bytes went with the FIRST piece: an empty LAST closes the entry */
+    }
+    oversize_result(s, &res, &o, part, p, n);
     s->overflow_len += n;
     s->offset += n;
     if (part == SCRUB_PART_LAST) {
@@ -350,8 +396,40 @@ static int oversize_piece(scrub_stream_t *s, int part, const uint8_t *p, size_t 
             res.out_len = 0;
             scrub_stats_add(s->stats, &res, (size_t)s->overflow_len);
         }
+        if (!s->over_open) {
+            return 0; /* closed by a pause, and no byte came since */
+        }
     }
     return emit_quarantine(s, &o, &res, p, n);
+}
+
+int scrub_stream_pause_oversize(scrub_stream_t *s)
+{
+    scrub_result_t res;
+    scrub_origin_t o;
+    int rc;
+
+    if (s->dead) {
+        return s->dead;
+    }
+    if (!s->overflow || !s->over_open || s->ops.quarantine == NULL) {
+        return 0; /* without a quarantine sink the marker line is written at the end */
+    }
+    oversize_result(s, &res, &o, SCRUB_PART_LAST, (const uint8_t *)"", 0);
+    rc = emit_quarantine(s, &o, &res, (const uint8_t *)"", 0);
+    s->over_open = 0;
+    return rc;
+}
+
+void scrub_stream_enter_oversize(scrub_stream_t *s)
+{
+    s->recno++;
+    s->overflow = 1;
+    s->overflow_len = 0;
+    s->over_term_len = 0;
+    /* with a quarantine sink the first bytes open an entry; the marker needs none */
+    s->over_open = s->ops.quarantine == NULL;
+    s->over_at = s->offset;
 }
 
 /* A whole line [ls, le) longer than max_record: flush, then quarantine it. */

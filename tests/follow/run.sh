@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: follow mode (--follow) end to end: appends, globs, deletes, rename and
-# copytruncate rotation under a live writer, kill -9 + restart, SIGHUP under load,
-# file modes, output errors.
+# copytruncate rotation under a live writer, kill -9 + restart, oversized records
+# with a late newline, SIGHUP under load, file modes, output errors.
 # Usage: tests/follow/run.sh [LOGSCRUB_BINARY [FWRITER_BINARY]]
 #
 # Every written line carries a unique id (PREFIX + 8 digits); the checks compare
@@ -445,6 +445,99 @@ check "t8: quarantine is whole JSON lines" '[ $(grep -avc "^{.*}$" "$d/q") = 0 ]
 check "t8: the oversized line is one quarantined record" \
     '[ $(grep -c "\"reason\":\"oversize\"" "$d/q") = 1 ] && ! grep -q "tail of the big" "$d/out"'
 check "t8: the other file's quarantined record is intact" 'grep -q "\"record\":\"S00000001 small" "$d/q"'
+
+# qbytes Q: the bytes of the quarantine's oversized-record entries (record_b64), in order.
+qbytes() {
+    grep -ao '"record_b64":"[^"]*"' "$1" | sed 's/^"record_b64":"//; s/"$//' |
+        while read -r b; do printf '%s' "$b" | base64 -d; done
+}
+# cp_offsets STATE: the offsets of a checkpoint's file entries.
+cp_offsets() { awk '$1 == "file" || $1 == "over" { print $4 }' "$1"; }
+# accounting ERR: --stats' records_in = clean + quarantined + dropped.
+accounting() {
+    grep -o '"records_in":[0-9]*,"clean":[0-9]*,"redacted":[0-9]*,"tagged":[0-9]*,"quarantined":[0-9]*,"dropped":[0-9]*' "$1" |
+        tail -n 1 | tr -c '0-9\n' ' ' | awk '{ exit !(NF == 6 && $1 == $2 + $5 + $6) }'
+}
+
+# An oversized record whose tail comes long after its first part (more than the 1 s
+# logscrub waits for the newline): the record stays oversized until its newline, so
+# the late tail goes to the quarantine too, never to the clean output.
+d=$tmp/t8b
+mkdir -p "$d"
+: > "$d/big.log"
+start "$d/err" --max-record 100 --stats --state "$d/state" -o "$d/out" --quarantine "$d/q" \
+    "$d/big.log"
+wait_until 30 "[ -f $d/state ]"
+printf 'H00000001 %0150d' 0 >> "$d/big.log"
+wait_until 10 "grep -q '\"reason\":\"oversize\"' $d/q"
+tsleep 1.5
+printf ' LATEMARKER1 no secret here' >> "$d/big.log"
+tsleep 1.5
+printf ' LATEMARKER2 end\nH00000002 after\n' >> "$d/big.log"
+wait_until 10 "grep -q H00000002 $d/out"
+stop $lpid
+check "t8b: failed-closed record makes the exit status 1 (rc $lrc)" '[ $lrc = 1 ]'
+check "t8b: the late tail never reaches the clean output" \
+    '! grep -q -e LATEMARKER -e "no secret here" "$d/out"'
+check "t8b: the normal line after it is clean" '[ "$(cat "$d/out")" = "H00000002 after" ]'
+check "t8b: the whole record, tail included, is in the quarantine" \
+    '[ "$(qbytes "$d/q")" = "$(printf "H00000001 %0150d LATEMARKER1 no secret here LATEMARKER2 end" 0)" ]'
+check "t8b: the quarantine entries all belong to record 1" \
+    '[ $(grep -c "\"origin\":\"[^\"]*big.log:1\"" "$d/q") = $(grep -c . "$d/q") ]'
+check "t8b: quarantine is whole JSON lines" '[ $(grep -avc "^{.*}$" "$d/q") = 0 ]'
+check "t8b: stats count one quarantined and one clean record" \
+    'grep -q "\"records_in\":2,\"clean\":1,\"redacted\":0,\"tagged\":0,\"quarantined\":1,\"dropped\":0" "$d/err"'
+check "t8b: accounting holds" 'accounting "$d/err"'
+
+# The same with a kill -9 after the first part was checkpointed: the restart knows it
+# is inside the oversized record and quarantines the rest of the line.
+d=$tmp/t8c
+mkdir -p "$d"
+: > "$d/big.log"
+fargs=(--max-record 100 --stats --state "$d/state" -o "$d/out" --quarantine "$d/q" "$d/big.log")
+start "$d/err" "${fargs[@]}"
+wait_until 30 "[ -f $d/state ]"
+printf 'J00000001 %0150d' 0 >> "$d/big.log"
+size=$(stat -c %s "$d/big.log")
+check "t8c: the first part is quarantined and checkpointed" \
+    'wait_until 10 "grep -q oversize $d/q && cp_offsets $d/state | grep -qx $size"'
+kill -9 $lpid 2>/dev/null
+wait $lpid 2>/dev/null
+check "t8c: the checkpoint says it is inside the record" 'grep -q "^over [0-9]* [0-9]* $size " "$d/state"'
+printf ' LATEMARKER3 no secret here\nJ00000002 after\n' >> "$d/big.log"
+start "$d/err" "${fargs[@]}"
+wait_until 10 "grep -q J00000002 $d/out"
+stop $lpid
+check "t8c: restart exits 1 for the failed-closed tail (rc $lrc)" '[ $lrc = 1 ]'
+check "t8c: the late tail never reaches the clean output" \
+    '! grep -q -e LATEMARKER -e "no secret here" "$d/out"'
+check "t8c: the normal line after it is clean" '[ "$(cat "$d/out")" = "J00000002 after" ]'
+check "t8c: the whole record, tail included, is in the quarantine" \
+    '[ "$(qbytes "$d/q")" = "$(printf "J00000001 %0150d LATEMARKER3 no secret here" 0)" ]'
+check "t8c: quarantine is whole JSON lines" '[ $(grep -avc "^{.*}$" "$d/q") = 0 ]'
+check "t8c: the checkpoint left the record at its newline" \
+    '! grep -q "^over" "$d/state" && grep -q "^file [0-9]* [0-9]* $(stat -c %s "$d/big.log") " "$d/state"'
+check "t8c: accounting holds" 'accounting "$d/err"'
+
+# A file truncated while inside an oversized record: the record ends there (counted
+# once, all of it in the quarantine) and the new content is read from its start.
+d=$tmp/t8d
+mkdir -p "$d"
+: > "$d/big.log"
+start "$d/err" --max-record 100 --stats --state "$d/state" -o "$d/out" --quarantine "$d/q" \
+    "$d/big.log"
+wait_until 30 "[ -f $d/state ]"
+printf 'T00000001 %0150d' 0 >> "$d/big.log"
+wait_until 10 "grep -q oversize $d/q"
+tsleep 1.2
+: > "$d/big.log"
+printf 'T00000002 after the truncate\n' >> "$d/big.log"
+wait_until 10 "grep -q T00000002 $d/out"
+stop $lpid
+check "t8d: the new content is clean" '[ "$(cat "$d/out")" = "T00000002 after the truncate" ]'
+check "t8d: stats count the ended record once" \
+    'grep -q "\"records_in\":2,\"clean\":1,\"redacted\":0,\"tagged\":0,\"quarantined\":1,\"dropped\":0" "$d/err"'
+check "t8d: accounting holds" 'accounting "$d/err"'
 
 echo "follow: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -347,6 +347,109 @@ UT_TEST(stream_boundary_splits)
     scrub_ruleset_unref(rs);
 }
 
+/* Quarantine calls of an oversized record: "F3@0:<bytes>" = part FIRST, record 3, offset 0. */
+static int log_quar(void *ctx, const scrub_origin_t *o, const scrub_result_t *res,
+                    const uint8_t *rec, size_t len)
+{
+    scrub_buf_t *b = ctx;
+    int rc = scrub_buf_printf(b, "%c%llu@%llu:", "WFML"[o->part], (unsigned long long)o->record,
+                              (unsigned long long)o->offset);
+
+    (void)res;
+    rc = rc ? rc : scrub_buf_append(b, rec, len);
+    return rc ? rc : scrub_buf_putc(b, '|');
+}
+
+static int log_clean(void *ctx, const uint8_t *p, size_t n)
+{
+    scrub_buf_t *b = ctx;
+    int rc = scrub_buf_puts(b, "C:");
+
+    rc = rc ? rc : scrub_buf_append(b, p, n);
+    return rc ? rc : scrub_buf_putc(b, '|');
+}
+
+/* An oversized record stays open across pauses until its newline: the late bytes go
+ * to the quarantine as further entries of the same record, counted once; a stream
+ * started inside one (a restart) quarantines the rest of the line. */
+UT_TEST(stream_oversize_pause)
+{
+    char err[512];
+    scrub_ruleset_t *rs = NULL;
+    scrub_worker_t *w;
+    scrub_stats_t *st;
+    scrub_stream_t *s;
+    scrub_buf_t log;
+    scrub_sink_ops_t ops = {log_clean, log_quar, NULL, &log, NULL};
+    char big[81];
+    const scrub_counts_t *c;
+
+    UT_CHECK_INT(load_text("limits:\n  max_record: 64\nrules:\n  - id: k\n    regex: 'sekrit'\n"
+                           "    keywords: [sekrit]\n", err, sizeof(err), &rs), 0);
+    if (rs == NULL) {
+        return;
+    }
+    memset(big, 'x', 80);
+    big[80] = '\0';
+    w = scrub_worker_new(rs);
+    st = scrub_stats_new(rs);
+    scrub_buf_init(&log, 0);
+    s = scrub_stream_new(w, &ops, st, "t");
+    UT_CHECK(scrub_stream_feed(s, (const uint8_t *)"a\n", 2) == 0);
+    UT_CHECK(scrub_stream_feed(s, (const uint8_t *)big, 80) == 0);
+    UT_CHECK(scrub_stream_in_oversize(s));
+    UT_CHECK(scrub_stream_pause_oversize(s) == 0);
+    UT_CHECK(scrub_stream_pause_oversize(s) == 0); /* already closed: nothing */
+    UT_CHECK(scrub_stream_feed(s, (const uint8_t *)"late", 4) == 0);
+    UT_CHECK(scrub_stream_pause_oversize(s) == 0);
+    UT_CHECK(scrub_stream_feed(s, (const uint8_t *)" end\nb\n", 7) == 0);
+    UT_CHECK(!scrub_stream_in_oversize(s));
+    UT_CHECK(scrub_stream_finish(s) == 0);
+    UT_CHECK_MEM(log.data, log.len, "C:a\n|F2@2:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|L2@2:|F2@82:late|L2@82:|"
+                                    "F2@86: end\n|L2@86:|C:b\n|");
+    c = scrub_stats_counts(st);
+    UT_CHECK_INT(c->records_in, 3);
+    UT_CHECK_INT(c->quarantined, 1);
+    UT_CHECK_INT(c->clean, 2);
+    UT_CHECK_INT(c->bytes_in, 2 + 89 + 2);
+    scrub_stream_destroy(s);
+
+    /* A restart inside the record: the rest up to the newline is quarantined; a finish
+     * with nothing after a pause writes nothing more but still ends and counts it. */
+    scrub_buf_reset(&log);
+    s = scrub_stream_new(w, &ops, st, "t");
+    scrub_stream_enter_oversize(s);
+    UT_CHECK(scrub_stream_in_oversize(s));
+    UT_CHECK(scrub_stream_feed(s, (const uint8_t *)"tail\nc\nmore", 11) == 0);
+    UT_CHECK(scrub_stream_finish(s) == 0);
+    UT_CHECK_MEM(log.data, log.len, "F1@0:tail\n|L1@0:|C:c\n|C:more|");
+    scrub_stream_destroy(s);
+    scrub_buf_reset(&log);
+    s = scrub_stream_new(w, &ops, st, "t");
+    scrub_stream_enter_oversize(s);
+    UT_CHECK(scrub_stream_finish(s) == 0);
+    UT_CHECK(!scrub_stream_in_oversize(s));
+    UT_CHECK_INT(log.len, 0);
+    UT_CHECK_INT(c->records_in, 7);
+    UT_CHECK_INT(c->quarantined, 3);
+    scrub_stream_destroy(s);
+
+    /* Without a quarantine sink a pause writes nothing: one marker when it ends. */
+    scrub_buf_reset(&log);
+    ops.quarantine = NULL;
+    s = scrub_stream_new(w, &ops, st, "t");
+    UT_CHECK(scrub_stream_feed(s, (const uint8_t *)big, 80) == 0);
+    UT_CHECK(scrub_stream_pause_oversize(s) == 0);
+    UT_CHECK(scrub_stream_feed(s, (const uint8_t *)"late\r\n", 6) == 0);
+    UT_CHECK_MEM(log.data, log.len, "C:[QUARANTINED:oversize]\r\n|");
+    scrub_stream_destroy(s);
+    scrub_buf_free(&log);
+    scrub_stats_destroy(st);
+    scrub_worker_destroy(w);
+    scrub_ruleset_unref(rs);
+}
+
 /* The Vectorscan engine (when built in) and the DFA agree on every buffer. */
 UT_TEST(prefilter_engines_agree)
 {
