@@ -29,6 +29,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kmeta.h"
+
 #include "kfix.h"
 
 #define MAX_PARTS 64
@@ -63,22 +65,6 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v)
         return -1;
     }
     return 0;
-}
-
-static int partition_count(rd_kafka_t *rk, const char *topic)
-{
-    const rd_kafka_metadata_t *md;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    int n = -1;
-
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (md->topic_cnt == 1 && !md->topics[0].err) {
-            n = md->topics[0].partition_cnt;
-        }
-        rd_kafka_metadata_destroy(md);
-    }
-    rd_kafka_topic_destroy(rkt);
-    return n;
 }
 
 static int header_is(rd_kafka_headers_t *h, const char *name, const void *val, size_t len)
@@ -189,7 +175,7 @@ static int check_committed(const char *brokers, const char *topic, const char *g
         fprintf(stderr, "kcheck: %s\n", errstr);
         return 2;
     }
-    n = partition_count(rk, topic);
+    n = kmeta_partition_count(rk, topic);
     parts = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
     for (p = 0; p < n; p++) {
         rd_kafka_topic_partition_list_add(parts, topic, p);
@@ -225,7 +211,7 @@ static int check_committed(const char *brokers, const char *topic, const char *g
  */
 static int wait_count(rd_kafka_t *rk, const char *topic, unsigned long long want, int timeout)
 {
-    int n = partition_count(rk, topic), p;
+    int n = kmeta_partition_count(rk, topic), p;
     double t0 = now_s(), tfirst = 0, t;
     unsigned long long total = 0, first_total = 0;
     struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -345,7 +331,7 @@ int main(int argc, char **argv)
     for (i = 0; i < (quar ? 2 : 1); i++) {
         const char *t = i ? quar : out;
 
-        nparts[i] = partition_count(rk, t);
+        nparts[i] = kmeta_partition_count(rk, t);
         if (nparts[i] <= 0 || nparts[i] > MAX_PARTS) {
             fprintf(stderr, "kcheck: no metadata for topic %s\n", t);
             return 2;

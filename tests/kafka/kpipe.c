@@ -18,6 +18,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kmeta.h"
+
 #define KPIPE_BATCH 1024
 #define KPIPE_MAX_IN_FLIGHT 50000
 
@@ -66,22 +68,6 @@ static int set_prop(rd_kafka_conf_t *conf, const char *prop)
     }
     snprintf(name, sizeof(name), "%.*s", (int)(eq - prop), prop);
     return set(conf, name, eq + 1);
-}
-
-static int partition_count(rd_kafka_t *rk, const char *topic)
-{
-    const rd_kafka_metadata_t *md;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    int n = -1;
-
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (md->topic_cnt == 1 && !md->topics[0].err) {
-            n = md->topics[0].partition_cnt;
-        }
-        rd_kafka_metadata_destroy(md);
-    }
-    rd_kafka_topic_destroy(rkt);
-    return n;
 }
 
 int main(int argc, char **argv)
@@ -143,7 +129,7 @@ int main(int argc, char **argv)
         return 2;
     }
     rd_kafka_poll_set_consumer(consumer);
-    n = partition_count(consumer, in);
+    n = kmeta_partition_count(consumer, in);
     if (n <= 0) {
         fprintf(stderr, "kpipe: no metadata for %s\n", in);
         return 2;
