@@ -27,7 +27,7 @@ TEST_TARGETS += test-kafka
 $(BUILD)/kafka:
 	mkdir -p $@
 
-$(BUILD)/kafka/%: $(KAFKA_TEST_DIR)/%.c $(KAFKA_TEST_DIR)/kfix.h $(KAFKA_TEST_DIR)/kmeta.h | $(BUILD)/kafka
+$(BUILD)/kafka/%: $(KAFKA_TEST_DIR)/%.c $(KAFKA_TEST_DIR)/kfix.h $(KAFKA_TEST_DIR)/krd.h | $(BUILD)/kafka
 	$(CC) $(CFLAGS) -I$(KAFKA_TEST_DIR) -o $@ $< $(shell pkg-config --libs rdkafka)
 
 $(BUILD)/kafka/test_wm: $(KAFKA_TEST_DIR)/test_wm.c filter/cli_kafka_wm.c filter/cli_kafka_wm.h \

@@ -29,7 +29,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "kmeta.h"
+#define KRD_PROG "kcheck"
+#include "krd.h"
 
 #include "kfix.h"
 
@@ -54,17 +55,6 @@ static double now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int set(rd_kafka_conf_t *conf, const char *k, const char *v)
-{
-    char errstr[512];
-
-    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "kcheck: %s\n", errstr);
-        return -1;
-    }
-    return 0;
 }
 
 static int header_is(rd_kafka_headers_t *h, const char *name, const void *val, size_t len)
@@ -167,7 +157,7 @@ static int check_committed(const char *brokers, const char *topic, const char *g
     int n, p, behind = 0;
     long long total = 0, hwm_total = 0;
 
-    if (set(conf, "bootstrap.servers", brokers) || set(conf, "group.id", group)) {
+    if (krd_set(conf, "bootstrap.servers", brokers) || krd_set(conf, "group.id", group)) {
         return 2;
     }
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
@@ -175,7 +165,7 @@ static int check_committed(const char *brokers, const char *topic, const char *g
         fprintf(stderr, "kcheck: %s\n", errstr);
         return 2;
     }
-    n = kmeta_partition_count(rk, topic);
+    n = krd_partition_count(rk, topic);
     parts = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
     for (p = 0; p < n; p++) {
         rd_kafka_topic_partition_list_add(parts, topic, p);
@@ -211,7 +201,7 @@ static int check_committed(const char *brokers, const char *topic, const char *g
  */
 static int wait_count(rd_kafka_t *rk, const char *topic, unsigned long long want, int timeout)
 {
-    int n = kmeta_partition_count(rk, topic), p;
+    int n = krd_partition_count(rk, topic), p;
     double t0 = now_s(), tfirst = 0, t;
     unsigned long long total = 0, first_total = 0;
     struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -304,9 +294,9 @@ int main(int argc, char **argv)
         return 2;
     }
     conf = rd_kafka_conf_new();
-    if (set(conf, "bootstrap.servers", brokers) || set(conf, "group.id", "kcheck") ||
-        set(conf, "enable.partition.eof", "true") || set(conf, "enable.auto.commit", "false") ||
-        set(conf, "isolation.level", read_committed ? "read_committed" : "read_uncommitted")) {
+    if (krd_set(conf, "bootstrap.servers", brokers) || krd_set(conf, "group.id", "kcheck") ||
+        krd_set(conf, "enable.partition.eof", "true") || krd_set(conf, "enable.auto.commit", "false") ||
+        krd_set(conf, "isolation.level", read_committed ? "read_committed" : "read_uncommitted")) {
         return 2;
     }
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
@@ -331,7 +321,7 @@ int main(int argc, char **argv)
     for (i = 0; i < (quar ? 2 : 1); i++) {
         const char *t = i ? quar : out;
 
-        nparts[i] = kmeta_partition_count(rk, t);
+        nparts[i] = krd_partition_count(rk, t);
         if (nparts[i] <= 0 || nparts[i] > MAX_PARTS) {
             fprintf(stderr, "kcheck: no metadata for topic %s\n", t);
             return 2;

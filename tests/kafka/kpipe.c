@@ -18,7 +18,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "kmeta.h"
+#define KRD_PROG "kpipe"
+#include "krd.h"
 
 #define KPIPE_BATCH 1024
 #define KPIPE_MAX_IN_FLIGHT 50000
@@ -45,17 +46,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     rd_kafka_message_destroy(m->_private);
 }
 
-static int set(rd_kafka_conf_t *conf, const char *k, const char *v)
-{
-    char errstr[512];
-
-    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "kpipe: %s\n", errstr);
-        return -1;
-    }
-    return 0;
-}
-
 /* -X key=value on a configuration. */
 static int set_prop(rd_kafka_conf_t *conf, const char *prop)
 {
@@ -67,7 +57,7 @@ static int set_prop(rd_kafka_conf_t *conf, const char *prop)
         return -1;
     }
     snprintf(name, sizeof(name), "%.*s", (int)(eq - prop), prop);
-    return set(conf, name, eq + 1);
+    return krd_set(conf, name, eq + 1);
 }
 
 int main(int argc, char **argv)
@@ -105,10 +95,10 @@ int main(int argc, char **argv)
     }
     cconf = rd_kafka_conf_new();
     pconf = rd_kafka_conf_new();
-    if (set(cconf, "bootstrap.servers", brokers) || set(cconf, "group.id", "kpipe") ||
-        set(cconf, "enable.auto.commit", "false") || set(cconf, "queued.min.messages", "1000000") ||
-        set(pconf, "bootstrap.servers", brokers) ||
-        set(pconf, "enable.idempotence", "true") || set(pconf, "linger.ms", "5")) {
+    if (krd_set(cconf, "bootstrap.servers", brokers) || krd_set(cconf, "group.id", "kpipe") ||
+        krd_set(cconf, "enable.auto.commit", "false") || krd_set(cconf, "queued.min.messages", "1000000") ||
+        krd_set(pconf, "bootstrap.servers", brokers) ||
+        krd_set(pconf, "enable.idempotence", "true") || krd_set(pconf, "linger.ms", "5")) {
         return 2;
     }
     for (i = 0; i < nprops; i++) {
@@ -129,7 +119,7 @@ int main(int argc, char **argv)
         return 2;
     }
     rd_kafka_poll_set_consumer(consumer);
-    n = kmeta_partition_count(consumer, in);
+    n = krd_partition_count(consumer, in);
     if (n <= 0) {
         fprintf(stderr, "kpipe: no metadata for %s\n", in);
         return 2;

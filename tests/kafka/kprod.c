@@ -12,6 +12,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#define KRD_PROG "kprod"
+#include "krd.h"
+
 #include "kfix.h"
 
 /* Delivery report: count failures through the handle's opaque. */
@@ -21,17 +24,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (m->err) {
         (*(long *)opaque)++;
     }
-}
-
-static int set(rd_kafka_conf_t *conf, const char *k, const char *v)
-{
-    char errstr[512];
-
-    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "kprod: %s\n", errstr);
-        return -1;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -65,9 +57,9 @@ int main(int argc, char **argv)
     }
     buf = malloc(size + 256);
     conf = rd_kafka_conf_new();
-    if (set(conf, "bootstrap.servers", brokers) || set(conf, "linger.ms", "20") ||
-        set(conf, "batch.num.messages", "10000") || set(conf, "enable.idempotence", "true") ||
-        set(conf, "queue.buffering.max.messages", "1000000")) {
+    if (krd_set(conf, "bootstrap.servers", brokers) || krd_set(conf, "linger.ms", "20") ||
+        krd_set(conf, "batch.num.messages", "10000") || krd_set(conf, "enable.idempotence", "true") ||
+        krd_set(conf, "queue.buffering.max.messages", "1000000")) {
         return 2;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
