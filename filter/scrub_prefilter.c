@@ -118,22 +118,7 @@ static uint8_t fold(uint8_t c)
 
 scrub_prefilter_t *scrub_prefilter_new(void)
 {
-    scrub_prefilter_t *pf = calloc(1, sizeof(*pf));
-
-    if (pf == NULL) {
-        return NULL;
-    }
-    pf->nodes_cap = 64;
-    pf->nodes = malloc(pf->nodes_cap * sizeof(*pf->nodes));
-    if (pf->nodes == NULL) {
-        free(pf);
-        return NULL;
-    }
-    memset(pf->nodes[0].next, 0xff, sizeof(pf->nodes[0].next));
-    pf->nodes[0].fail = 0;
-    pf->nodes[0].out_first = UINT32_MAX;
-    pf->nnodes = 1;
-    return pf;
+    return calloc(1, sizeof(scrub_prefilter_t));
 }
 
 void scrub_prefilter_destroy(scrub_prefilter_t *pf)
@@ -625,6 +610,17 @@ static int on_each(unsigned id, unsigned long long from, unsigned long long to, 
     return 0;
 }
 
+/* When the literal matcher cannot answer: every rule with a keyword (fail closed). */
+static size_t all_rules(const scrub_prefilter_t *pf, uint64_t *bits)
+{
+    size_t i;
+
+    for (i = 0; i < pf->nkw; i++) {
+        bits[pf->kw_rule[i] >> 6] |= 1ULL << (pf->kw_rule[i] & 63);
+    }
+    return pf->nkw;
+}
+
 static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                       size_t from, size_t n)
 {
@@ -647,8 +643,7 @@ static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const
             return pos + (size_t)c.first - 1 < best ? pos + (size_t)c.first - 1 : best;
         }
         if (e != HS_SUCCESS) {
-            size_t d = dfa_find(pf, p, pos, n);
-            return d < best ? d : best;
+            return pos < best ? pos : best; /* unknown: say a keyword may end here */
         }
         if (pos + len >= n) {
             break;
@@ -760,7 +755,7 @@ static size_t hs_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, co
 
     if (n > (1u << 30) ||
         hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_each, &c) != HS_SUCCESS) {
-        return dfa_collect(pf, p, n, bits);
+        return all_rules(pf, bits);
     }
     rare_walk(pf, p, 0, 0, n, n, rare_each, &c);
     return c.hits;
@@ -798,36 +793,55 @@ void scrub_prefilter_scratch_destroy(scrub_pf_scratch_t *sc)
 
 int scrub_prefilter_add(scrub_prefilter_t *pf, const char *kw, size_t len, uint32_t rule)
 {
-    size_t i;
-    int32_t s = 0;
-
     if (pf->built || len == 0 || memchr(kw, '\n', len) != NULL) {
         return SCRUB_EINVAL;
     }
-    if (keep_keyword(pf, kw, len, rule) != 0) {
-        return SCRUB_ENOMEM;
+    return keep_keyword(pf, kw, len, rule) != 0 ? SCRUB_ENOMEM : 0;
+}
+
+/* A fresh trie node (build only); -1 when the trie is full or on ENOMEM (*rc says which). */
+static int32_t trie_node(scrub_prefilter_t *pf, int *rc)
+{
+    trie_node_t *nd;
+
+    if (pf->nnodes >= MAX_STATES) {
+        *rc = SCRUB_ETOOBIG;
+        return -1;
     }
-    for (i = 0; i < len; i++) {
-        uint8_t c = fold((uint8_t)kw[i]);
-        if (pf->nodes[s].next[c] < 0) {
-            if (pf->nnodes >= MAX_STATES) {
-                return SCRUB_ETOOBIG;
-            }
-            if (pf->nnodes == pf->nodes_cap) {
-                trie_node_t *nn = realloc(pf->nodes, 2 * pf->nodes_cap * sizeof(*nn));
-                if (nn == NULL) {
-                    return SCRUB_ENOMEM;
-                }
-                pf->nodes = nn;
-                pf->nodes_cap *= 2;
-            }
-            memset(pf->nodes[pf->nnodes].next, 0xff, sizeof(pf->nodes[0].next));
-            pf->nodes[pf->nnodes].fail = 0;
-            pf->nodes[pf->nnodes].out_first = UINT32_MAX;
-            pf->nodes[s].next[c] = (int32_t)pf->nnodes;
-            pf->nnodes++;
+    if (pf->nnodes == pf->nodes_cap) {
+        size_t ncap = pf->nodes_cap ? 2 * pf->nodes_cap : 64;
+        trie_node_t *nn = realloc(pf->nodes, ncap * sizeof(*nn));
+        if (nn == NULL) {
+            *rc = SCRUB_ENOMEM;
+            return -1;
         }
-        s = pf->nodes[s].next[c];
+        pf->nodes = nn;
+        pf->nodes_cap = ncap;
+    }
+    nd = &pf->nodes[pf->nnodes];
+    memset(nd->next, 0xff, sizeof(nd->next));
+    nd->fail = 0;
+    nd->out_first = UINT32_MAX;
+    return (int32_t)pf->nnodes++;
+}
+
+/* Insert kept keyword i (already folded) into the trie. Returns 0 or an error. */
+static int trie_insert(scrub_prefilter_t *pf, size_t i)
+{
+    const uint8_t *kw = (const uint8_t *)pf->kw[i];
+    size_t k;
+    int32_t s = 0;
+    int rc = 0;
+
+    for (k = 0; k < pf->kw_len[i]; k++) {
+        if (pf->nodes[s].next[kw[k]] < 0) {
+            int32_t ch = trie_node(pf, &rc);
+            if (ch < 0) {
+                return rc;
+            }
+            pf->nodes[s].next[kw[k]] = ch;
+        }
+        s = pf->nodes[s].next[kw[k]];
     }
     if (pf->npend == pf->pend_cap) {
         size_t ncap = pf->pend_cap ? pf->pend_cap * 2 : 64;
@@ -838,7 +852,7 @@ int scrub_prefilter_add(scrub_prefilter_t *pf, const char *kw, size_t len, uint3
         pf->pend = np;
         pf->pend_cap = ncap;
     }
-    pf->pend[pf->npend].rule = rule;
+    pf->pend[pf->npend].rule = pf->kw_rule[i];
     pf->pend[pf->npend].next = pf->nodes[s].out_first;
     pf->nodes[s].out_first = (uint32_t)pf->npend;
     pf->npend++;
@@ -930,16 +944,23 @@ out:
     return rc;
 }
 
-int scrub_prefilter_build(scrub_prefilter_t *pf)
+/* The DFA: the trie of the kept keywords, its failure links, the dense table. */
+static int dfa_build(scrub_prefilter_t *pf)
 {
     int32_t *queue;
     size_t head = 0, tail = 0, i, k, nkb = 0;
     uint8_t kb[256];
     int c;
-    int rc;
+    int rc = 0;
 
-    if (pf->built) {
-        return 0;
+    if (trie_node(pf, &rc) < 0) {
+        return rc; /* the root */
+    }
+    for (i = 0; i < pf->nkw; i++) {
+        rc = trie_insert(pf, i);
+        if (rc != 0) {
+            return rc;
+        }
     }
     /* Byte classes: every byte that occurs in a keyword (folded) gets its own class;
      * upper-case letters share the class of their lower-case letter. Class 0
@@ -1005,13 +1026,28 @@ int scrub_prefilter_build(scrub_prefilter_t *pf)
     pf->nodes = NULL;
     free(pf->pend);
     pf->pend = NULL;
+    return 0;
+}
+
+int scrub_prefilter_build(scrub_prefilter_t *pf)
+{
+    int rc = 0;
+
+    if (pf->built) {
+        return 0;
+    }
 #ifdef WITH_VECTORSCAN
-    if (pf->engine == SCRUB_PF_AUTO) {
+    if (pf->engine == SCRUB_PF_AUTO && pf->nkw > 0) {
         hs_build(pf);
     }
+    if (pf->hs == NULL) {
+        rc = dfa_build(pf);
+    }
+#else
+    rc = dfa_build(pf);
 #endif
-    pf->built = 1;
-    return 0;
+    pf->built = rc == 0;
+    return rc;
 }
 
 static size_t dfa_find(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n)
@@ -1056,12 +1092,12 @@ static size_t dfa_collect(const scrub_prefilter_t *pf, const uint8_t *p, size_t 
 size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                             size_t from, size_t n)
 {
-    if (pf->first_out >= pf->nstates || from >= n) {
+    if (pf->nkw == 0 || from >= n) {
         return n; /* no keywords at all */
     }
 #ifdef WITH_VECTORSCAN
-    if (pf->hs != NULL && sc != NULL) {
-        return hs_find(pf, sc, p, from, n);
+    if (pf->hs != NULL) {
+        return sc != NULL ? hs_find(pf, sc, p, from, n) : from;
     }
 #else
     (void)sc;
@@ -1075,12 +1111,12 @@ size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc
 {
     size_t pos = 0, count = 0;
 
-    if (pf->first_out >= pf->nstates) {
+    if (pf->nkw == 0) {
         return 0;
     }
 #ifdef WITH_VECTORSCAN
-    if (pf->hs != NULL && sc != NULL) {
-        return hs_lines(pf, sc, p, n, spans, cap, bits, nwords, init);
+    if (pf->hs != NULL) {
+        return sc != NULL ? hs_lines(pf, sc, p, n, spans, cap, bits, nwords, init) : (size_t)-1;
     }
 #else
     (void)sc;
@@ -1112,12 +1148,12 @@ size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc
 size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
                                const uint8_t *p, size_t n, uint64_t *bits)
 {
-    if (pf->first_out >= pf->nstates) {
+    if (pf->nkw == 0) {
         return 0;
     }
 #ifdef WITH_VECTORSCAN
-    if (pf->hs != NULL && sc != NULL) {
-        return hs_collect(pf, sc, p, n, bits);
+    if (pf->hs != NULL) {
+        return sc != NULL ? hs_collect(pf, sc, p, n, bits) : all_rules(pf, bits);
     }
 #else
     (void)sc;

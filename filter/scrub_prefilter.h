@@ -37,14 +37,20 @@ const char *scrub_prefilter_engine_name(const scrub_prefilter_t *pf);
 scrub_pf_scratch_t *scrub_prefilter_scratch_new(const scrub_prefilter_t *pf);
 void scrub_prefilter_scratch_destroy(scrub_pf_scratch_t *sc);
 
-/* Compile the DFA (and the Vectorscan database when built with it). Returns 0, SCRUB_ENOMEM or SCRUB_ETOOBIG (too many states). */
+/*
+ * Compile: Vectorscan's literal database when built with it and the engine is
+ * SCRUB_PF_AUTO, else (or when that fails) the DFA, which alone is then built.
+ * Returns 0, SCRUB_ENOMEM or SCRUB_ETOOBIG (too many DFA states).
+ */
 int scrub_prefilter_build(scrub_prefilter_t *pf);
 
 /*
  * Position of the first byte in p[from, n) at which some keyword ends, or n
  * when none does. Keywords never span a newline, so the caller can start
- * from any line start. Thread-safe after build with one scratch per thread
- * (sc may be NULL: the DFA is used).
+ * from any line start. Thread-safe after build with one scratch per thread.
+ * sc may be NULL only with the DFA engine; with Vectorscan, a NULL scratch
+ * (or a scan error) gets the conservative answer: `from` here, (size_t)-1
+ * from scrub_prefilter_lines, every rule with a keyword from _collect.
  */
 size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                             size_t from, size_t n);
