@@ -34,7 +34,7 @@ TEST_TARGETS :=
 FUZZ_TARGETS :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test unit golden patterns corpus eval reload perms pipe hostile install-check minimal demo install clean deps asan
+.PHONY: all test unit golden patterns corpus eval reload perms pipe hostile mapped install-check minimal demo install clean deps asan
 all: $(BIN) $(BUILD)/libscrub.a $(ALL_TARGETS)
 
 $(BUILD):
@@ -78,6 +78,7 @@ asan: $(FOLLOW_WRITER) $(INJECT_SO)
 	ASAN_OPTIONS=detect_leaks=1 build-asan/logscrub --test-rules -c patterns/default.yaml > /dev/null
 	ASAN_OPTIONS=detect_leaks=1 tests/run-reload.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/run-pipe.sh build-asan/logscrub
+	ASAN_OPTIONS=detect_leaks=1 tests/run-mapped.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/run-perms.sh build-asan/logscrub
 	ASAN_OPTIONS=detect_leaks=1 tests/run-install.sh $(ASAN_MAKE)
 	ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16 RSS_OVER_BASELINE=1 \
@@ -142,7 +143,12 @@ pipe: $(BIN)
 hostile: $(BIN)
 	tests/run-hostile.sh ./$(BIN)
 
-test: all unit golden patterns corpus eval reload perms pipe hostile install-check minimal asan \
+# Mapped regular files (and the pool's lent blocks) give what the read() path gives;
+# a file truncated while mapped stops the run with exit 3.
+mapped: $(BIN)
+	tests/run-mapped.sh ./$(BIN)
+
+test: all unit golden patterns corpus eval reload perms pipe hostile mapped install-check minimal asan \
       $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 

@@ -1,6 +1,7 @@
 /* main: the logscrub command line: options, inputs, sinks, signals and exit codes. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli.h"
+#include "cli_map.h"
 #include "cli_out.h"
 #include "scrub.h"
 
@@ -598,51 +599,85 @@ static void raise_pipe_size(int fd)
     }
 }
 
-/* Feed one input through the stream. Returns 0, a sink error, or SCRUB_EIO for a read error. */
+/* Feed one input through the stream. Returns 0, a sink error, or SCRUB_EIO for a read error.
+ * A regular file is read through a mapping (no copy into buf), anything else with read(). */
 static int run_input(scrub_stream_t *s, int fd, const char *name, uint8_t *buf,
                      progress_t *prog, const scrub_stats_t *st, reloader_t *rl,
                      const scrub_sink_ops_t *ops)
 {
+    cli_map_t m;
+    int mapped = cli_map_open(&m, fd) == 0;
     int rc = 0;
 
     scrub_stream_set_origin(s, name);
     raise_pipe_size(fd);
-    while (!stop_requested) {
+    while (!stop_requested && rc == 0) {
+        const uint8_t *p = buf;
         ssize_t k;
         maybe_reload(rl);
-        k = read(fd, buf, READ_SIZE);
+        k = mapped ? (ssize_t)cli_map_next(&m, &p, READ_SIZE) : read(fd, buf, READ_SIZE);
         if (k < 0) {
             if (errno == EINTR) {
                 continue;
             }
             fprintf(stderr, "logscrub: %s: read error: %s\n", name, strerror(errno));
             rc = scrub_stream_finish(s);
-            return rc ? rc : SCRUB_EIO;
-        }
-        if (k == 0) {
+            rc = rc ? rc : SCRUB_EIO;
             break;
         }
-        rc = scrub_stream_feed(s, buf, (size_t)k);
+        if (k == 0) {
+            rc = scrub_stream_finish(s);
+            break;
+        }
+        rc = scrub_stream_feed(s, p, (size_t)k);
         if (rc == 0 && (size_t)k < READ_SIZE && ops->flush != NULL) {
             /* a short read: the input is idle for now, so do not hold output back */
             rc = ops->flush(ops->ctx);
         }
-        if (rc != 0) {
-            return rc;
-        }
         prog->bytes += (uint64_t)k;
         progress_update(prog, st, prog->bytes, 0);
     }
-    return scrub_stream_finish(s);
+    if (stop_requested && rc == 0) {
+        rc = scrub_stream_finish(s);
+    }
+    cli_map_close(&m);
+    return rc;
 }
 
-/* The same with the thread pool: read straight into the pool's blocks. */
+/* A mapped input lent to the pool block by block; pages the pool is done with are released. */
+static int lend_mapped(scrub_pool_t *pl, cli_map_t *m, progress_t *prog,
+                       const scrub_stats_t *st, reloader_t *rl)
+{
+    size_t off = 0, bound = scrub_pool_lent_bound(pl);
+    int rc = 0, frc;
+
+    while (off < m->len && !stop_requested && rc == 0) {
+        size_t k = 0;
+        maybe_reload(rl);
+        rc = scrub_pool_lend(pl, m->base + off, m->len - off, 1, &k);
+        cli_map_release(m, off > bound ? off - bound : 0);
+        off += k;
+        prog->bytes += (uint64_t)k;
+        progress_update(prog, st, prog->bytes, 0);
+    }
+    frc = scrub_pool_finish(pl); /* always: the workers may still read the mapping */
+    return rc ? rc : frc;
+}
+
+/* The same with the thread pool: a regular file is lent to it mapped, anything
+ * else is read straight into the pool's blocks. */
 static int run_input_pool(scrub_pool_t *pl, int fd, const char *name, progress_t *prog,
                           const scrub_stats_t *st, reloader_t *rl)
 {
+    cli_map_t m;
     int rc = 0;
 
     scrub_pool_set_origin(pl, name);
+    if (cli_map_open(&m, fd) == 0) {
+        rc = lend_mapped(pl, &m, prog, st, rl);
+        cli_map_close(&m);
+        return rc;
+    }
     raise_pipe_size(fd);
     while (!stop_requested) {
         size_t cap;
@@ -865,7 +900,11 @@ static int run_filter(const cli_conf_t *c, scrub_ruleset_t **rsp, const char *cf
     else if (rc == 0) {
         rc = cli_writer_flush(&out);
     }
-    if (rc != 0 && rc != SCRUB_EPIPE) {
+    if (rc != 0 && rc != SCRUB_EPIPE && out.err && out.saved_errno == EFAULT) {
+        /* write() read a mapped input page that is gone (cli_map.h) */
+        fprintf(stderr, "logscrub: an input file was truncated while being read; stopping\n");
+    }
+    else if (rc != 0 && rc != SCRUB_EPIPE) {
         fprintf(stderr, "logscrub: %s: %s\n", c->output ? c->output : "output",
                 out.err ? strerror(out.saved_errno) : scrub_strerror(rc));
         exit_code = CLI_EXIT_IO;

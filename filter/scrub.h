@@ -392,6 +392,19 @@ void scrub_pool_set_origin(scrub_pool_t *pl, const char *name);
 uint8_t *scrub_pool_buffer(scrub_pool_t *pl, size_t *cap);
 /* n bytes were read into the buffer. Returns 0 or the first sink error (sticky). */
 int scrub_pool_commit(scrub_pool_t *pl, size_t n);
+/*
+ * Instead of buffer/commit for a whole input: hand the workers the caller's
+ * own bytes p[0, n) (a mapped file), without a copy. Takes whole lines from
+ * the front (at most one block), sets *took to how many bytes it took (call
+ * again from there) and returns 0 or the first sink error (sticky). Pass all the rest of the input each time (n below a
+ * block only at its end) with final = 1 when it runs to the end of the
+ * input. The bytes must stay readable until the block is written: those more
+ * than scrub_pool_lent_bound() before the start of the latest lend are done
+ * with, all of them after scrub_pool_finish. Not mixed with buffer/commit
+ * within one input.
+ */
+int scrub_pool_lend(scrub_pool_t *pl, const uint8_t *p, size_t n, int final, size_t *took);
+size_t scrub_pool_lent_bound(const scrub_pool_t *pl);
 /* End of the current input: flush a final line and wait until all is written.
  * Returns 0 or the first sink error. */
 int scrub_pool_finish(scrub_pool_t *pl);

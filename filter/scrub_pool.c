@@ -4,6 +4,7 @@
 #include "scrub_ruleset_int.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,8 @@ typedef struct rec {
 typedef struct block {
     int state;               /* B_* */
     uint64_t seq;            /* order of submission */
-    uint8_t *data;           /* bytes (owned), capacity pool->cap */
+    uint8_t *data;           /* bytes: own, or the caller's while lent (scrub_pool_lend) */
+    uint8_t *own;            /* the block's buffer, capacity pool->cap */
     size_t len;              /* bytes filled */
     size_t work_len;         /* bytes handed to the workers (whole lines, or all when final) */
     int final;               /* last block of an input: may end without newline */
@@ -556,6 +558,7 @@ static void *writer_main(void *arg)
         scrub_ruleset_unref(b->rs);
         b->rs = NULL;
         scrub_buf_reset(&b->copy);
+        b->data = b->own; /* a lent block gives the caller's bytes back */
         pthread_mutex_lock(&pl->mu);
         b->state = B_FREE;
         pl->next_write++;
@@ -735,6 +738,62 @@ int scrub_pool_commit(scrub_pool_t *pl, size_t n)
     return rc;
 }
 
+/*
+ * One block over the caller's bytes p[0, n), n capped at the block size:
+ * the same cuts as split_block makes (whole lines, a private key kept whole,
+ * oversized records in pieces), but nothing is copied and no tail moves on:
+ * the caller lends again from where this block ended.
+ */
+int scrub_pool_lend(scrub_pool_t *pl, const uint8_t *p, size_t n, int final, size_t *took)
+{
+    block_t *b;
+    const uint8_t *nl;
+    size_t start = 0;
+    int rc;
+
+    pthread_mutex_lock(&pl->mu);
+    b = take_free(pl);
+    b->data = (uint8_t *)(uintptr_t)p; /* read only: workers and writer never write data */
+    b->len = n < pl->cap ? n : pl->cap;
+    final = final && n <= pl->cap;
+    if (pl->in_oversize) {
+        nl = memchr(p, '\n', b->len);
+        b->piece = nl != NULL || final ? SCRUB_PART_LAST : SCRUB_PART_MIDDLE;
+        b->piece_len = nl ? (size_t)(nl - p) + 1 : b->len;
+        start = b->piece_len;
+        pl->in_oversize = b->piece == SCRUB_PART_MIDDLE;
+    }
+    nl = b->len > start ? memrchr(p + start, '\n', b->len - start) : NULL;
+    if (final || pl->in_oversize) {
+        b->work_len = b->len; /* the rest of the input, or a middle piece */
+        b->final = final;
+    }
+    else if (nl != NULL) {
+        b->work_len = keep_pem_whole(p, start, (size_t)(nl - p) + 1);
+    }
+    else if (start > 0) {
+        b->work_len = start; /* an oversized record ended; the next line in the next block */
+    }
+    else {
+        /* no newline in a whole block: a record longer than max_record, in pieces */
+        b->piece = SCRUB_PART_FIRST;
+        b->piece_len = b->len;
+        b->work_len = b->len;
+        pl->in_oversize = 1;
+    }
+    b->len = b->work_len;
+    *took = b->work_len;
+    submit(pl, b);
+    rc = pl->err;
+    pthread_mutex_unlock(&pl->mu);
+    return rc;
+}
+
+size_t scrub_pool_lent_bound(const scrub_pool_t *pl)
+{
+    return pl->nblocks * pl->cap;
+}
+
 int scrub_pool_finish(scrub_pool_t *pl)
 {
     int rc;
@@ -853,7 +912,8 @@ static scrub_pool_t *pool_new(scrub_ruleset_t *rs, unsigned nthreads, const scru
     }
     for (i = 0; i < pl->nblocks; i++) {
         /* A record-mode block holds descriptors, not bytes. */
-        pl->blocks[i].data = fn == NULL ? malloc(pl->cap) : NULL;
+        pl->blocks[i].own = fn == NULL ? malloc(pl->cap) : NULL;
+        pl->blocks[i].data = pl->blocks[i].own;
         pl->blocks[i].recs = fn != NULL ? calloc(POOL_BLOCK_RECORDS, sizeof(rec_t)) : NULL;
         scrub_buf_init(&pl->blocks[i].copy, 0);
         if (fn == NULL ? pl->blocks[i].data == NULL : pl->blocks[i].recs == NULL) {
@@ -919,7 +979,7 @@ void scrub_pool_destroy(scrub_pool_t *pl)
     }
     for (i = 0; pl->blocks != NULL && i < pl->nblocks; i++) {
         scrub_ruleset_unref(pl->blocks[i].rs);
-        free(pl->blocks[i].data);
+        free(pl->blocks[i].own);
         free(pl->blocks[i].segs);
         free(pl->blocks[i].f);
         free(pl->blocks[i].recs);
