@@ -80,6 +80,7 @@ pre="$preload"
 exec env LD_PRELOAD="\$pre\${pre:+\${LD_PRELOAD:+:}}\${LD_PRELOAD:-}" \\
     valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \\
     --show-leak-kinds=definite,indirect --fair-sched=yes --num-callers=30 -q $supp \\
+    --soname-synonyms=somalloc=\*jemalloc\* \\
     --log-file="$logs/\${VG_STEP:-other}.%p.\${EPOCHREALTIME/./}.log" "\$@"
 EOF
 cat > "$tmp/logscrub" <<EOF
