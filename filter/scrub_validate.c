@@ -51,6 +51,72 @@ static uint8_t to_lower(uint8_t c)
     return is_upper(c) ? (uint8_t) (c - 'A' + 'a') : c;
 }
 
+/* Byte classes for the per-byte loops of the base64 and entropy checks: one
+ * table load per byte instead of a chain of range tests (these loops run on
+ * every candidate secret). Exactly one of the first seven bits is set. */
+enum {
+    BC_DIGIT = 1,     /* 0-9 */
+    BC_LHEX = 2,      /* a-f */
+    BC_UHEX = 4,      /* A-F */
+    BC_ALPHA = 8,     /* the other letters, g-z G-Z */
+    BC_STD = 16,      /* + / (standard base64) */
+    BC_URL = 32,      /* - _ (base64url) */
+    BC_OTHER = 64,    /* anything else */
+    BC_NONPRINT = 128 /* with BC_OTHER: outside 0x20..0x7e */
+};
+#define BC_ALNUM (BC_DIGIT | BC_LHEX | BC_UHEX | BC_ALPHA)
+
+static const uint8_t byte_class[256] = {
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x10, 0x40, 0x20, 0x40, 0x10,
+    0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
+    0x40, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x40, 0x40, 0x40, 0x40, 0x20,
+    0x40, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x40, 0x40, 0x40, 0x40, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0,
+};
+
+/* Base64 value of a byte in either alphabet (+ and - are 62, / and _ are 63), 0xff if none. */
+static const uint8_t b64_val[256] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3e, 0xff, 0x3e, 0xff, 0x3f,
+    0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+    0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0xff, 0xff, 0xff, 0xff, 0x3f,
+    0xff, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
+    0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+/* The OR of the classes of s[0..n). */
+static unsigned classes_of(const uint8_t *s, size_t n)
+{
+    unsigned acc = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        acc |= byte_class[s[i]];
+    }
+    return acc;
+}
+
 /* s[0..n) equals the NUL-terminated word w, ignoring ASCII case. */
 static int ieq(const uint8_t *s, size_t n, const char *w)
 {
@@ -147,6 +213,82 @@ static double vlog2(double x)
     return x > 0.0 ? log2(x) : 0.0;
 }
 
+/* log2(k) for k = 0..256 (0 for 0), the values libm's log2 returns: the
+ * lengths and alphabet sizes of the entropy check never need libm. */
+static const double log2k[257] = {
+    0.0, 0.0, 1.0, 1.584962500721156,
+    2.0, 2.321928094887362, 2.584962500721156, 2.807354922057604,
+    3.0, 3.169925001442312, 3.321928094887362, 3.4594316186372973,
+    3.584962500721156, 3.700439718141092, 3.807354922057604, 3.9068905956085187,
+    4.0, 4.087462841250339, 4.169925001442312, 4.247927513443585,
+    4.321928094887363, 4.392317422778761, 4.459431618637297, 4.523561956057013,
+    4.584962500721156, 4.643856189774724, 4.700439718141092, 4.754887502163468,
+    4.807354922057604, 4.857980995127572, 4.906890595608519, 4.954196310386875,
+    5.0, 5.044394119358453, 5.087462841250339, 5.129283016944966,
+    5.169925001442312, 5.20945336562895, 5.247927513443585, 5.285402218862249,
+    5.321928094887363, 5.357552004618084, 5.392317422778761, 5.426264754702098,
+    5.459431618637297, 5.491853096329675, 5.523561956057013, 5.554588851677638,
+    5.584962500721156, 5.614709844115208, 5.643856189774724, 5.672425341971495,
+    5.700439718141092, 5.727920454563199, 5.754887502163468, 5.78135971352466,
+    5.807354922057604, 5.832890014164741, 5.857980995127572, 5.882643049361842,
+    5.906890595608519, 5.930737337562887, 5.954196310386875, 5.977279923499917,
+    6.0, 6.022367813028454, 6.044394119358453, 6.066089190457772,
+    6.087462841250339, 6.108524456778169, 6.129283016944966, 6.149747119504682,
+    6.169925001442312, 6.189824558880018, 6.20945336562895, 6.22881869049588,
+    6.247927513443585, 6.266786540694901, 6.285402218862249, 6.303780748177103,
+    6.321928094887363, 6.339850002884624, 6.357552004618084, 6.3750394313469245,
+    6.392317422778761, 6.409390936137702, 6.426264754702098, 6.442943495848728,
+    6.459431618637297, 6.475733430966398, 6.491853096329675, 6.507794640198696,
+    6.523561956057013, 6.539158811108031, 6.554588851677638, 6.569855608330948,
+    6.584962500721156, 6.599912842187128, 6.614709844115208, 6.6293566200796095,
+    6.643856189774724, 6.658211482751795, 6.672425341971495, 6.6865005271832185,
+    6.700439718141092, 6.714245517666122, 6.727920454563199, 6.741466986401147,
+    6.754887502163468, 6.768184324776926, 6.78135971352466, 6.794415866350106,
+    6.807354922057604, 6.820178962415188, 6.832890014164741, 6.845490050944375,
+    6.857980995127572, 6.870364719583405, 6.882643049361842, 6.894817763307944,
+    6.906890595608519, 6.918863237274595, 6.930737337562887, 6.94251450533924,
+    6.954196310386875, 6.965784284662087, 6.977279923499917, 6.9886846867721655,
+    7.0, 7.011227255423254, 7.022367813028454, 7.03342300153745,
+    7.044394119358453, 7.05528243550119, 7.066089190457772, 7.076815597050831,
+    7.087462841250339, 7.098032082960526, 7.108524456778169, 7.118941072723508,
+    7.129283016944966, 7.139551352398794, 7.149747119504682, 7.159871336778389,
+    7.169925001442312, 7.1799090900149345, 7.189824558880018, 7.199672344836364,
+    7.20945336562895, 7.219168520462161, 7.22881869049588, 7.2384047393250786,
+    7.247927513443585, 7.257387842692652, 7.266786540694901, 7.2761244052742375,
+    7.285402218862249, 7.294620748891627, 7.303780748177103, 7.312882955284356,
+    7.321928094887363, 7.330916878114617, 7.339850002884624, 7.348728154231077,
+    7.357552004618084, 7.366322214245816, 7.3750394313469245, 7.383704292474052,
+    7.392317422778761, 7.400879436282184, 7.409390936137702, 7.417852514885898,
+    7.426264754702098, 7.434628227636725, 7.442943495848728, 7.451211111832329,
+    7.459431618637297, 7.467605550082998, 7.475733430966398, 7.483815777264256,
+    7.491853096329675, 7.499845887083206, 7.507794640198696, 7.515699838284043,
+    7.523561956057013, 7.531381460516312, 7.539158811108031, 7.546894459887636,
+    7.554588851677638, 7.562242424221073, 7.569855608330948, 7.577428828035749,
+    7.584962500721156, 7.592457037268081, 7.599912842187128, 7.60733031374961,
+    7.614709844115208, 7.622051819456376, 7.6293566200796095, 7.636624620543649,
+    7.643856189774724, 7.651051691178929, 7.658211482751795, 7.6653359171851765,
+    7.672425341971495, 7.679480099505446, 7.6865005271832185, 7.693486957499325,
+    7.700439718141092, 7.7073591320808825, 7.714245517666122, 7.721099188707185,
+    7.727920454563199, 7.734709620225838, 7.741466986401147, 7.7481928495894605,
+    7.754887502163468, 7.7615512324444795, 7.768184324776926, 7.774787059601174,
+    7.78135971352466, 7.787902559391432, 7.794415866350106, 7.800899899920305,
+    7.807354922057604, 7.813781191217037, 7.820178962415188, 7.826548487290915,
+    7.832890014164741, 7.839203788096944, 7.845490050944375, 7.851749041416057,
+    7.857980995127572, 7.864186144654281, 7.870364719583405, 7.876516946564999,
+    7.882643049361842, 7.888743248898259, 7.894817763307944, 7.900866807980749,
+    7.906890595608519, 7.912889336229962, 7.918863237274595, 7.924812503605781,
+    7.930737337562887, 7.936637939002571, 7.94251450533924, 7.948367231584678,
+    7.954196310386875, 7.960001932068081, 7.965784284662087, 7.971543553950772,
+    7.977279923499917, 7.98299357469431, 7.9886846867721655, 7.994353436858858,
+    8.0,
+};
+
+/* vlog2 of a count. */
+static double vlog2_count(size_t k)
+{
+    return k <= 256 ? log2k[k] : vlog2((double) k);
+}
+
 /* c * log2(c) for c = 0..256: the counts of short secrets never need libm. */
 static const double clogc[257] = {
     0.0, 0, 2, 4.7548875021634682,
@@ -239,7 +381,7 @@ double scrub_shannon_entropy(const uint8_t *s, size_t n)
         }
         counts[s[i]] = 0;
     }
-    h = vlog2((double) n) - acc / (double) n;
+    h = vlog2_count(n) - acc / (double) n;
     return h < 0.0 ? 0.0 : h;
 }
 
@@ -251,27 +393,6 @@ double scrub_shannon_entropy(const uint8_t *s, size_t n)
 #define B64_STD 1   /* + and / only */
 #define B64_URL 2   /* - and _ only */
 
-/* Value of one base64 character (0..63) in the given alphabet, or -1. */
-static int b64_value(uint8_t c, int url)
-{
-    if (is_upper(c)) {
-        return c - 'A';
-    }
-    if (is_lower(c)) {
-        return c - 'a' + 26;
-    }
-    if (is_digit(c)) {
-        return c - '0' + 52;
-    }
-    if (c == (url ? '-' : '+')) {
-        return 62;
-    }
-    if (c == (url ? '_' : '/')) {
-        return 63;
-    }
-    return -1;
-}
-
 /*
  * Check that in[0..n) is base64 in the given mode: optional correct padding,
  * no whitespace, one alphabet. On success returns 0 and sets *m to the number
@@ -281,9 +402,9 @@ static int b64_shape(const uint8_t *in, size_t n, int mode, size_t *m, int *url)
 {
     size_t len = n;
     size_t pad = 0;
-    size_t i;
-    int seen_std = 0;
-    int seen_url = 0;
+    unsigned acc;
+    int seen_std;
+    int seen_url;
 
     while (len > 0 && in[len - 1] == '=') {
         len--;
@@ -295,21 +416,12 @@ static int b64_shape(const uint8_t *in, size_t n, int mode, size_t *m, int *url)
     if (pad > 0 && (n % 4 != 0 || (len % 4) + pad != 4)) {
         return -1;
     }
-    for (i = 0; i < len; i++) {
-        uint8_t c = in[i];
-        if (is_alnum(c)) {
-            continue;
-        }
-        if (c == '+' || c == '/') {
-            seen_std = 1;
-        }
-        else if (c == '-' || c == '_') {
-            seen_url = 1;
-        }
-        else {
-            return -1;
-        }
+    acc = classes_of(in, len);
+    if (acc & BC_OTHER) {
+        return -1;
     }
+    seen_std = (acc & BC_STD) != 0;
+    seen_url = (acc & BC_URL) != 0;
     if ((seen_std && seen_url) || (mode == B64_STD && seen_url) ||
         (mode == B64_URL && seen_std)) {
         return -1;
@@ -326,17 +438,19 @@ static size_t b64_decoded_len(size_t m)
 }
 
 /* Decode the group of up to 4 characters at in[i] (in has m data chars,
- * already shape-checked) into out; returns the number of bytes (1..3). */
+ * already shape-checked, so one alphabet) into out; returns the number of
+ * bytes (1..3). */
 static int b64_group(const uint8_t *in, size_t m, size_t i, int url, uint8_t out[3])
 {
     size_t k = m - i < 4 ? m - i : 4;
     size_t j;
     uint32_t acc = 0;
 
+    (void) url; /* the table serves both alphabets */
     for (j = 0; j < 4; j++) {
         acc <<= 6;
         if (j < k) {
-            acc |= (uint32_t) b64_value(in[i + j], url);
+            acc |= b64_val[in[i + j]];
         }
     }
     out[0] = (uint8_t) (acc >> 16);
@@ -1084,54 +1198,18 @@ enum { CS_HEX, CS_BASE62, CS_BASE64, CS_PRINT, CS_BINARY };
 /* Detect the charset; *m is the length without base64 padding. */
 static int entropy_charset(const uint8_t *s, size_t n, size_t *m)
 {
-    size_t i;
     size_t len = n;
-    int lhex = 0;
-    int uhex = 0;
-    int alpha = 0;
-    int std = 0;
-    int url = 0;
-    int print = 1;
-    int other = 0;
+    unsigned acc;
 
     while (len > 0 && n - len < 2 && s[len - 1] == '=') {
         len--;
     }
-    for (i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (is_digit(c)) {
-            continue;
-        }
-        if (c >= 'a' && c <= 'f') {
-            lhex = 1;
-        }
-        else if (c >= 'A' && c <= 'F') {
-            uhex = 1;
-        }
-        else if (is_alpha(c)) {
-            alpha = 1;
-        }
-        else if (c == '+' || c == '/') {
-            std = 1;
-        }
-        else if (c == '-' || c == '_') {
-            url = 1;
-        }
-        else if (c == '=' && i >= len) {
-            continue;
-        }
-        else {
-            other = 1;
-            if (c < 0x20 || c > 0x7e) {
-                print = 0;
-            }
-        }
-    }
+    acc = classes_of(s, len); /* the padding after len is '=' and counts as nothing */
     *m = n;
-    if (other || (std && url)) {
-        return print ? CS_PRINT : CS_BINARY;
+    if ((acc & BC_OTHER) || ((acc & BC_STD) && (acc & BC_URL))) {
+        return (acc & BC_NONPRINT) ? CS_BINARY : CS_PRINT;
     }
-    if (std || url) {
+    if (acc & (BC_STD | BC_URL)) {
         *m = len;
         return CS_BASE64;
     }
@@ -1140,7 +1218,7 @@ static int entropy_charset(const uint8_t *s, size_t n, size_t *m)
         *m = len;
         return CS_BASE64;
     }
-    if (!alpha && !(lhex && uhex)) {
+    if (!(acc & BC_ALPHA) && !((acc & BC_LHEX) && (acc & BC_UHEX))) {
         return CS_HEX;
     }
     return CS_BASE62;
@@ -1305,7 +1383,7 @@ static int check_entropy(const uint8_t *s, size_t n, int has_arg, double arg)
         return 0;
     }
     h = scrub_shannon_entropy(s, m);
-    return h / vlog2(a) >= threshold[cs];
+    return h / vlog2_count((size_t) a) >= threshold[cs];
 }
 
 /* ======================================================================== */
