@@ -5,6 +5,7 @@
 #include "scrub_sha256.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,10 @@ static void warnf(const scrub_load_opts_t *o, const char *fmt, ...)
     o->warn(o->warn_ctx, msg);
 }
 
-/* Compile one pattern; on error write "where: rule 'id': <what>: PCRE2 message at offset N". */
+/* Compile one pattern (not yet JIT-compiled: see jit_all); on error write
+ * "where: rule 'id': <what>: PCRE2 message at offset N". */
 static pcre2_code *compile_pattern(const char *pat, int utf, const char *where, const char *id,
-                                   const char *what, char *errstr, size_t errstr_size, int *jit)
+                                   const char *what, char *errstr, size_t errstr_size)
 {
     uint32_t opts = utf ? (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF) : 0;
     PCRE2_SIZE erroff;
@@ -55,8 +57,6 @@ static pcre2_code *compile_pattern(const char *pat, int utf, const char *where, 
         }
         return NULL;
     }
-    /* A JIT failure is not an error: the interpreter takes over (pcre2grep does the same). */
-    *jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
     return re;
 }
 
@@ -110,7 +110,6 @@ static pcre2_code *merge_class(const scrub_cstr_list_t *l, pcre2_code **re, int 
     size_t i, len = 1, n = 0;
     char *pat, *w;
     pcre2_code *m = NULL;
-    int jit;
     char err[8];
 
     for (i = 0; i < l->n; i++) {
@@ -128,7 +127,7 @@ static pcre2_code *merge_class(const scrub_cstr_list_t *l, pcre2_code **re, int 
             w += sprintf(w, "%s(?:%s)", w == pat ? "" : "|", l->v[i].s);
         }
     }
-    m = compile_pattern(pat, 1, "", NULL, "", err, sizeof(err), &jit);
+    m = compile_pattern(pat, 1, "", NULL, "", err, sizeof(err));
     free(pat);
     return m;
 }
@@ -164,7 +163,6 @@ static int compile_list(const scrub_cstr_list_t *l, const char *id, pcre2_code *
                         size_t *nout, char *errstr, size_t errstr_size)
 {
     size_t i;
-    int jit;
 
     if (l->n == 0) {
         return 0;
@@ -175,7 +173,7 @@ static int compile_list(const scrub_cstr_list_t *l, const char *id, pcre2_code *
     }
     for (i = 0; i < l->n; i++) {
         (*out)[i] = compile_pattern(l->v[i].s, 1, l->v[i].where, id, "allow pattern", errstr,
-                                    errstr_size, &jit);
+                                    errstr_size);
         if ((*out)[i] == NULL) {
             return SCRUB_EREGEX;
         }
@@ -289,13 +287,9 @@ static int compile_rule(scrub_ruleset_t *rs, const scrub_rule_spec_t *sp, scrub_
     }
     if (sp->regex.s != NULL) {
         r->re = compile_pattern(sp->regex.s, sp->utf, sp->regex.where, sp->id, "regex", errstr,
-                                errstr_size, &r->jit);
+                                errstr_size);
         if (r->re == NULL) {
             return SCRUB_EREGEX;
-        }
-        if (!r->jit) {
-            warnf(o, "%s: rule '%s': JIT compilation failed, using the interpreter",
-                  sp->regex.where, sp->id);
         }
     }
     rc = resolve_group(r, errstr, errstr_size);
@@ -433,7 +427,6 @@ static int add_key_rule(scrub_ruleset_t *rs, const char *name, const char *where
 {
     scrub_rule_t *r = &rs->rules[rs->nrules];
     size_t n = strlen(name), i;
-    int jit;
 
     memset(r, 0, sizeof(*r));
     r->detector = SCRUB_DET_KEY;
@@ -446,7 +439,7 @@ static int add_key_rule(scrub_ruleset_t *rs, const char *name, const char *where
             return SCRUB_ENOMEM;
         }
         snprintf(pat, n - 1, "%s", name + 1);
-        r->key_re = compile_pattern(pat, 1, where, NULL, "keys regex", errstr, errstr_size, &jit);
+        r->key_re = compile_pattern(pat, 1, where, NULL, "keys regex", errstr, errstr_size);
         free(pat);
         if (r->key_re == NULL) {
             return SCRUB_EREGEX;
@@ -497,7 +490,6 @@ static int build_key_rules(scrub_ruleset_t *rs, char *errstr, size_t errstr_size
     for (i = 0; rc == 0 && i < c->keys_exempt.n; i++) {
         const char *e = c->keys_exempt.v[i].s;
         size_t n = strlen(e);
-        int jit;
         if (n >= 2 && e[0] == '/' && e[n - 1] == '/') {
             char pat[512];
             pcre2_code **nr = realloc(rs->key_exempt_re,
@@ -508,8 +500,7 @@ static int build_key_rules(scrub_ruleset_t *rs, char *errstr, size_t errstr_size
             rs->key_exempt_re = nr;
             snprintf(pat, sizeof(pat), "%.*s", (int)(n - 2), e + 1);
             nr[rs->nkey_exempt_re] = compile_pattern(pat, 1, c->keys_exempt.v[i].where, NULL,
-                                                     "keys_exempt regex", errstr, errstr_size,
-                                                     &jit);
+                                                     "keys_exempt regex", errstr, errstr_size);
             if (nr[rs->nkey_exempt_re] == NULL) {
                 return SCRUB_EREGEX;
             }
@@ -565,6 +556,69 @@ static int add_b64_triggers(scrub_ruleset_t *rs)
         }
     }
     return 0;
+}
+
+static int build_prefilter(scrub_ruleset_t *rs);
+
+/* JIT-compile one pattern. A failure is not an error: the interpreter takes
+ * over (pcre2grep does the same). Returns 1 when compiled. */
+static int jit_one(pcre2_code *re)
+{
+    return re != NULL && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+}
+
+/*
+ * JIT-compile every final pattern of rs (merged allow lists once, not their
+ * members). A thread entry: at load it runs beside build_prefilter, which
+ * reads other fields of the same rules (keywords, detector, key names) and
+ * writes only the rule set's prefilter fields, never a pattern or r->jit.
+ */
+static void *jit_all(void *arg)
+{
+    scrub_ruleset_t *rs = arg;
+    size_t i, k;
+
+    for (i = 0; i < rs->nrules; i++) {
+        scrub_rule_t *r = &rs->rules[i];
+        r->jit = jit_one(r->re);
+        (void)jit_one(r->key_re);
+        for (k = 0; k < r->nallow; k++) {
+            (void)jit_one(r->allow[k]);
+        }
+    }
+    for (k = 0; k < rs->nallow; k++) {
+        (void)jit_one(rs->allow[k]);
+    }
+    for (k = 0; k < rs->nkey_exempt_re; k++) {
+        (void)jit_one(rs->key_exempt_re[k]);
+    }
+    return NULL;
+}
+
+/* The prefilter (Vectorscan's compile, the longest step of a load) and the
+ * JIT compilation of the patterns, on two threads when one can be started. */
+static int build_prefilter_and_jit(scrub_ruleset_t *rs, const scrub_load_opts_t *o)
+{
+    pthread_t t;
+    int threaded = pthread_create(&t, NULL, jit_all, rs) == 0;
+    int rc;
+    size_t i;
+
+    if (!threaded) {
+        jit_all(rs);
+    }
+    rc = build_prefilter(rs);
+    if (threaded) {
+        pthread_join(t, NULL);
+    }
+    for (i = 0; i < rs->ntext; i++) {
+        const scrub_rule_t *r = &rs->rules[i];
+        if (r->re != NULL && !r->jit) {
+            warnf(o, "%s: rule '%s': JIT compilation failed, using the interpreter",
+                  r->spec->regex.where, r->spec->id);
+        }
+    }
+    return rc;
 }
 
 static int build_prefilter(scrub_ruleset_t *rs)
@@ -724,7 +778,7 @@ int scrub_ruleset_load(const char *path, const scrub_load_opts_t *o, scrub_rules
     if (rc != 0) {
         goto fail;
     }
-    rc = build_prefilter(rs);
+    rc = build_prefilter_and_jit(rs, o);
     if (rc != 0) {
         snprintf(errstr, errstr_size, "%s: cannot build the keyword prefilter: %s", path,
                  scrub_strerror(rc));
