@@ -291,6 +291,9 @@ static int compile_rule(scrub_ruleset_t *rs, const scrub_rule_spec_t *sp, scrub_
         if (r->re == NULL) {
             return SCRUB_EREGEX;
         }
+        if (pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->minlen) != 0) {
+            r->minlen = 0;
+        }
     }
     rc = resolve_group(r, errstr, errstr_size);
     if (rc != 0) {

@@ -32,6 +32,7 @@ typedef struct scrub_rule {
     scrub_detector_t detector;      /* regex or built-in */
     pcre2_code *re;                 /* compiled pattern, NULL for detector-only rules */
     int jit;                        /* 1 when JIT-compiled */
+    uint32_t minlen;                /* no match in a text shorter than this (PCRE2_INFO_MINLENGTH) */
     uint32_t group;                 /* capture holding the secret (0 = whole match) */
     scrub_action_t action;          /* what a finding does */
     const char *replacement;        /* template for redact/hash */

@@ -328,6 +328,9 @@ static int run_candidates(scrub_worker_t *w, const uint8_t *text, size_t len, in
             if (r->detector == SCRUB_DET_LOG4SHELL) {
                 rc = detectors ? run_log4shell(w, idx, text, len, fv) : 0;
             }
+            else if (len < r->minlen) {
+                rc = 0; /* pcre2_match would say no match at once; short fields skip the call */
+            }
             else {
                 rc = run_regex(w, idx, text, len, fv);
             }
