@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,16 +44,86 @@ static int write_all(cli_writer_t *w, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* writev all pieces, resuming after partial writes. */
+static int writev_all(cli_writer_t *w, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t k = writev(w->fd, iov, n);
+        if (k < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            w->saved_errno = errno;
+            w->err = errno == EPIPE ? SCRUB_EPIPE : SCRUB_EIO;
+            return w->err;
+        }
+        while (n > 0 && (size_t)k >= iov->iov_len) {
+            k -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + k;
+            iov->iov_len -= (size_t)k;
+        }
+    }
+    return 0;
+}
+
+/* List the staged bytes not yet listed as a piece. */
+static void close_piece(cli_writer_t *w)
+{
+    if (w->len > w->mark) {
+        w->iov_base[w->niov] = w->buf + w->mark;
+        w->iov_len[w->niov] = w->len - w->mark;
+        w->niov++;
+        w->mark = w->len;
+    }
+}
+
 int cli_writer_flush(cli_writer_t *w)
 {
+    struct iovec iov[CLI_WRITER_IOV];
+    size_t i;
     int rc;
 
     if (w->err != 0) {
         return w->err;
     }
-    rc = write_all(w, w->buf, w->len);
+    if (w->niov == 0) {
+        rc = write_all(w, w->buf, w->len);
+    }
+    else {
+        close_piece(w);
+        for (i = 0; i < w->niov; i++) {
+            iov[i].iov_base = (void *)(uintptr_t)w->iov_base[i];
+            iov[i].iov_len = w->iov_len[i];
+        }
+        rc = writev_all(w, iov, (int)w->niov);
+    }
     w->len = 0;
+    w->mark = 0;
+    w->niov = 0;
     return rc;
+}
+
+/* Below this a span is cheaper to copy than to list. */
+#define CLI_REF_MIN 2048
+
+int cli_writer_ref(cli_writer_t *w, const void *p, size_t n)
+{
+    if (n < CLI_REF_MIN) {
+        return cli_writer_write(w, p, n);
+    }
+    if (w->err != 0) {
+        return w->err;
+    }
+    close_piece(w);
+    w->iov_base[w->niov] = p;
+    w->iov_len[w->niov] = n;
+    w->niov++;
+    /* room for one more ref and the staged tail */
+    return w->niov + 2 > CLI_WRITER_IOV ? cli_writer_flush(w) : 0;
 }
 
 int cli_writer_write(cli_writer_t *w, const void *p, size_t n)
@@ -373,6 +444,16 @@ static int on_clean(void *ctx, const uint8_t *p, size_t n)
     return cli_writer_write(s->clean, p, n);
 }
 
+static int on_clean_ref(void *ctx, const uint8_t *p, size_t n)
+{
+    cli_sinks_t *s = ctx;
+
+    if (s->kclean != NULL) {
+        return cli_kafka_sink_write(s->kclean, p, n);
+    }
+    return cli_writer_ref(s->clean, p, n);
+}
+
 static int on_flush(void *ctx)
 {
     cli_sinks_t *s = ctx;
@@ -384,6 +465,7 @@ void cli_sinks_ops(cli_sinks_t *s, scrub_sink_ops_t *ops)
 {
     ops->flush = on_flush;
     ops->clean = on_clean;
+    ops->clean_ref = on_clean_ref;
     ops->quarantine = s->have_quarantine ? on_quarantine : NULL;
     ops->audit = s->have_audit ? on_audit : NULL;
     ops->ctx = s;

@@ -8,7 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Buffered writer on a file descriptor, with every write checked. */
+#define CLI_WRITER_IOV 256 /* gathered pieces per writev */
+
+/* Buffered writer on a file descriptor, with every write checked. Besides
+ * copies into its buffer it gathers references to the caller's bytes
+ * (cli_writer_ref) and writes both, in order, with one writev. */
 typedef struct cli_writer {
     int fd;            /* destination (not owned unless owns_fd) */
     int owns_fd;       /* close fd on cli_writer_close */
@@ -17,13 +21,20 @@ typedef struct cli_writer {
     size_t cap;        /* buffer size */
     int err;           /* first error (SCRUB_EIO or SCRUB_EPIPE), sticky */
     int saved_errno;   /* errno of the first error */
+    const uint8_t *iov_base[CLI_WRITER_IOV]; /* pending pieces, in order */
+    size_t iov_len[CLI_WRITER_IOV];
+    size_t niov;       /* pieces pending; buf[0, mark) is among them */
+    size_t mark;       /* staged bytes already listed as a piece */
 } cli_writer_t;
 
 /* Initialise a writer on fd with a cap-byte buffer. 0 or SCRUB_ENOMEM. */
 int cli_writer_init(cli_writer_t *w, int fd, int owns_fd, size_t cap);
 /* Append bytes; large spans are written straight through. 0 or the sticky error. */
 int cli_writer_write(cli_writer_t *w, const void *p, size_t n);
-/* Write out what is staged. 0 or the sticky error. */
+/* Write p[0, n) by reference: p must stay valid until the next flush (small
+ * spans are copied instead). 0 or the sticky error. */
+int cli_writer_ref(cli_writer_t *w, const void *p, size_t n);
+/* Write out what is staged and referenced. 0 or the sticky error. */
 int cli_writer_flush(cli_writer_t *w);
 /* Flush, close the fd if owned, free the buffer. Returns the sticky error or 0. */
 int cli_writer_close(cli_writer_t *w);

@@ -630,8 +630,9 @@ static int run_input(scrub_stream_t *s, int fd, const char *name, uint8_t *buf,
             break;
         }
         rc = scrub_stream_feed(s, p, (size_t)k);
-        if (rc == 0 && (size_t)k < READ_SIZE && ops->flush != NULL) {
-            /* a short read: the input is idle for now, so do not hold output back */
+        if (rc == 0 && ops->flush != NULL && ((size_t)k < READ_SIZE || ops->clean_ref != NULL)) {
+            /* a short read: the input is idle for now, so do not hold output back;
+             * and the sink may hold references into p, which the next read reuses */
             rc = ops->flush(ops->ctx);
         }
         prog->bytes += (uint64_t)k;

@@ -304,6 +304,12 @@ typedef struct scrub_sink_ops {
     /* optional: push buffered output out. The thread pool's writer calls it
      * when it has caught up with the input, so a slow pipe is not held back. */
     int (*flush)(void *ctx);
+    /* optional: clean bytes that stay valid until the next flush call, so the
+     * sink may keep a reference instead of copying them. A stream uses it for
+     * spans of the caller's buffer only: whoever feeds a stream with it set
+     * calls flush before reusing a buffer it fed; the pool's writer calls
+     * flush before it reuses a block. NULL: clean is used. */
+    int (*clean_ref)(void *ctx, const uint8_t *p, size_t n);
 } scrub_sink_ops_t;
 
 typedef struct scrub_stream scrub_stream_t;

@@ -247,6 +247,7 @@ static scrub_stream_t *new_recorder_stream(pthr_t *t)
 {
     scrub_sink_ops_t rops;
 
+    memset(&rops, 0, sizeof(rops));
     rops.clean = rec_clean;
     rops.quarantine = t->pool->ops.quarantine ? rec_quarantine : NULL;
     rops.audit = t->pool->ops.audit ? rec_audit : NULL;
@@ -453,7 +454,7 @@ static int write_records(scrub_pool_t *pl, block_t *b)
 static int write_block(scrub_pool_t *pl, block_t *b)
 {
     size_t i;
-    int rc = 0;
+    int rc = 0, refs = 0;
 
     if (b->nrecs > 0) {
         return write_records(pl, b);
@@ -475,6 +476,14 @@ static int write_block(scrub_pool_t *pl, block_t *b)
         o.offset += pl->w_offset;
         switch (sg->kind) {
         case SEG_CLEAN:
+            /* block bytes live until the block is reused: after the flush below */
+            if (pl->ops.clean_ref != NULL && pl->ops.flush != NULL) {
+                rc = pl->ops.clean_ref(pl->ops.ctx, p, sg->len);
+                refs = 1;
+                break;
+            }
+            rc = pl->ops.clean(pl->ops.ctx, p, sg->len);
+            break;
         case SEG_CLEAN_COPY:
             rc = pl->ops.clean(pl->ops.ctx, p, sg->len);
             break;
@@ -502,6 +511,9 @@ static int write_block(scrub_pool_t *pl, block_t *b)
     }
     pl->w_records += b->records;
     pl->w_offset += b->work_len - (b->piece ? b->piece_len : 0);
+    if (rc == 0 && refs) {
+        rc = pl->ops.flush(pl->ops.ctx); /* before the block (or lent bytes) can be reused */
+    }
     return rc ? rc : b->err;
 }
 

