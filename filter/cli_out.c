@@ -26,24 +26,6 @@ int cli_writer_init(cli_writer_t *w, int fd, int owns_fd, size_t cap)
     return w->buf ? 0 : SCRUB_ENOMEM;
 }
 
-static int write_all(cli_writer_t *w, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(w->fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            w->saved_errno = errno;
-            w->err = errno == EPIPE ? SCRUB_EPIPE : SCRUB_EIO;
-            return w->err;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* writev all pieces, resuming after partial writes. */
 static int writev_all(cli_writer_t *w, struct iovec *iov, int n)
 {
@@ -68,6 +50,15 @@ static int writev_all(cli_writer_t *w, struct iovec *iov, int n)
         }
     }
     return 0;
+}
+
+static int write_all(cli_writer_t *w, const uint8_t *p, size_t n)
+{
+    struct iovec iov;
+
+    iov.iov_base = (void *)(uintptr_t)p;
+    iov.iov_len = n;
+    return writev_all(w, &iov, n > 0);
 }
 
 /* List the staged bytes not yet listed as a piece. */
