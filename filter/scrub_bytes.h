@@ -1,4 +1,4 @@
-/* scrub_bytes: find the next byte of a small set (up to 8 values), with AVX2 if the CPU has it. */
+/* scrub_bytes: find the next byte of a small set (up to 8 values), count newlines; SIMD when the CPU has it. */
 /* SPDX-License-Identifier: Apache-2.0 */
 #ifndef SCRUB_BYTES_H
 #define SCRUB_BYTES_H
@@ -37,5 +37,14 @@ int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b);
  */
 size_t scrub_bytes_find(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t limit,
                         size_t n, size_t *out, size_t cap);
+
+/* Number of '\n' bytes in p[0, n). */
+typedef uint64_t (*scrub_count_fn)(const uint8_t *p, size_t n);
+
+/* The fastest newline counter this CPU runs (SWAR, AVX2 or AVX-512BW). */
+scrub_count_fn scrub_bytes_newline_counter(void);
+
+/* Every newline counter this CPU runs, fastest last (for tests); returns how many. */
+size_t scrub_bytes_newline_counters(scrub_count_fn *out, size_t cap);
 
 #endif

@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub_scan.h"
 #include "scrub_buf.h"
+#include "scrub_bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,6 @@
  * max_record); a longer line goes to the quarantine in pieces.
  */
 
-typedef uint64_t (*count_fn)(const uint8_t *p, size_t n);
-static count_fn pick_counter(void);
 
 struct scrub_stream {
     scrub_worker_t *w;            /* borrowed worker */
@@ -38,7 +37,7 @@ struct scrub_stream {
     uint64_t over_at;             /* input offset of the open entry's first byte */
     int dead;                     /* first sink error, sticky */
     scrub_buf_t marker;           /* scratch for marker lines */
-    count_fn count_nl;            /* newline counter for this CPU */
+    scrub_count_fn count_nl;      /* newline counter for this CPU */
     int json_marker;              /* quarantine markers are JSON objects */
     int pem_rule;                 /* rule that saw a private key's BEGIN line, or -1 */
     unsigned pem_left;            /* body lines still accepted in the PEM state */
@@ -62,7 +61,7 @@ scrub_stream_t *scrub_stream_new(scrub_worker_t *w, const scrub_sink_ops_t *ops,
     s->stats = stats;
     s->name = origin_name ? origin_name : "-";
     s->max_record = scrub_ruleset_max_record(s->rs);
-    s->count_nl = pick_counter();
+    s->count_nl = scrub_bytes_newline_counter();
     s->json_marker = s->rs->format == SCRUB_FMT_JSON || s->rs->format == SCRUB_FMT_AUTO;
     s->pem_rule = -1;
     s->spans_cap = 4096;
@@ -136,74 +135,6 @@ void scrub_stream_set_origin(scrub_stream_t *s, const char *origin_name)
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-/* Count '\n' bytes, eight at a time: byte-wise flags are summed in a SWAR
- * accumulator (at most 255 words before each horizontal sum, so no byte overflows). */
-static uint64_t count_newlines_swar(const uint8_t *p, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ULL;
-    const uint64_t nl = ones * '\n';
-    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
-    uint64_t c = 0;
-    size_t i = 0;
-
-    while (i + 8 <= n) {
-        uint64_t acc = 0;
-        size_t k;
-        for (k = 0; k < 255 && i + 8 <= n; k++, i += 8) {
-            uint64_t x;
-            memcpy(&x, p + i, 8);
-            x ^= nl;
-            /* high bit set exactly in each byte that was '\n' */
-            x = ~(((x & low7) + low7) | x | low7);
-            acc += x >> 7;
-        }
-        /* horizontal byte sum: fold halves so no lane exceeds 255 */
-        acc = (acc & 0x00ff00ff00ff00ffULL) + ((acc >> 8) & 0x00ff00ff00ff00ffULL);
-        c += (acc * 0x0001000100010001ULL) >> 48;
-    }
-    for (; i < n; i++) {
-        c += p[i] == '\n';
-    }
-    return c;
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-/* The same count with AVX2 and POPCNT, 64 bytes per step; chosen at run time. */
-__attribute__((target("avx2,popcnt"))) static uint64_t count_newlines_avx2(const uint8_t *p,
-                                                                            size_t n)
-{
-    const __m256i nl = _mm256_set1_epi8('\n');
-    uint64_t c = 0;
-    size_t i = 0;
-
-    for (; i + 64 <= n; i += 64) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
-        uint64_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, nl)) |
-                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)) << 32;
-        c += (uint64_t)_mm_popcnt_u64(m);
-    }
-    return c + count_newlines_swar(p + i, n - i);
-}
-
-/* The fastest newline counter this CPU runs. */
-static count_fn pick_counter(void)
-{
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) {
-        return count_newlines_avx2;
-    }
-    return count_newlines_swar;
-}
-#else
-static count_fn pick_counter(void)
-{
-    return count_newlines_swar;
-}
-#endif
 
 #define count_newlines(p, n) (s->count_nl((p), (n)))
 

@@ -71,3 +71,32 @@ UT_TEST(bytes_set_is_bounded)
     UT_CHECK(bs.member['z'] == 0);
     UT_CHECK_INT(bs.n, SCRUB_BYTES_MAX);
 }
+
+/* Every newline counter this CPU runs (SWAR, AVX2, AVX-512BW) against a plain
+ * loop: every length across the 8-, 32- and 64-byte steps and the masked
+ * tail, every alignment, bytes that differ from '\n' in one bit. */
+UT_TEST(bytes_newline_counters_match_plain_loop)
+{
+    static const uint8_t near[] = {'\n', '\n', 0x0b, 0x08, 0x8a, 0x1a, 0x4a, 0x00, 0xff, 'x'};
+    scrub_count_fn fn[3];
+    size_t nfn = scrub_bytes_newline_counters(fn, 3), f, i, n, off;
+    unsigned seed = 11;
+    uint8_t text[400];
+
+    UT_CHECK(nfn >= 1);
+    UT_CHECK(scrub_bytes_newline_counter() == fn[nfn - 1]);
+    for (i = 0; i < sizeof(text); i++) {
+        text[i] = near[rand_r(&seed) % sizeof(near)];
+    }
+    for (off = 0; off < 70; off += 1 + (size_t)(rand_r(&seed) % 5)) {
+        for (n = 0; off + n <= sizeof(text); n += 1 + (size_t)(rand_r(&seed) % 7)) {
+            uint64_t want = 0;
+            for (i = 0; i < n; i++) {
+                want += text[off + i] == '\n';
+            }
+            for (f = 0; f < nfn; f++) {
+                UT_CHECK_INT(fn[f](text + off, n), want);
+            }
+        }
+    }
+}
