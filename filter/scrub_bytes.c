@@ -98,20 +98,85 @@ __attribute__((target("avx2,bmi"))) static size_t find_avx2(const scrub_byteset_
     return i >= limit ? k : k + find_plain(bs, p, i, limit, n, out + k, cap - k);
 }
 
-static scrub_bytes_fn pick(void)
+/* The same with AVX-512BW: 64 bytes per look-up pair, a masked load for the
+ * last block (nothing past limit is read, so n is not needed). */
+__attribute__((target("avx512bw,bmi"))) static inline uint64_t members512(__m512i x, __m512i lo,
+                                                                         __m512i hi)
 {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")) {
-        return find_avx2;
+    const __m512i nib = _mm512_set1_epi8(0x0f);
+    __m512i l = _mm512_shuffle_epi8(lo, _mm512_and_si512(x, nib));
+    __m512i h = _mm512_shuffle_epi8(hi, _mm512_and_si512(_mm512_srli_epi16(x, 4), nib));
+
+    return _mm512_test_epi8_mask(l, h);
+}
+
+__attribute__((target("avx512bw,bmi"))) static size_t find_avx512(const scrub_byteset_t *bs,
+                                                                const uint8_t *p, size_t from,
+                                                                size_t limit, size_t n,
+                                                                size_t *out, size_t cap)
+{
+    __m512i lo, hi;
+    size_t i = from, k = 0;
+
+    (void)n;
+    if (bs->n == 0) {
+        return 0;
     }
-    return find_plain;
+    lo = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)bs->lo));
+    hi = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)bs->hi));
+    for (; i < limit; i += 64) {
+        uint64_t m;
+        if (limit - i >= 64) {
+            m = members512(_mm512_loadu_si512((const void *)(p + i)), lo, hi);
+        }
+        else {
+            __mmask64 live = ((__mmask64)1 << (limit - i)) - 1;
+            m = members512(_mm512_maskz_loadu_epi8(live, (const void *)(p + i)), lo, hi) & live;
+        }
+        for (; m != 0; m &= m - 1) {
+            out[k++] = i + (size_t)_tzcnt_u64(m);
+            if (k == cap) {
+                return k;
+            }
+        }
+    }
+    return k;
+}
+
+size_t scrub_bytes_finders(scrub_bytes_fn *out, size_t cap)
+{
+    size_t k = 0;
+
+    __builtin_cpu_init();
+    if (k < cap) {
+        out[k++] = find_plain;
+    }
+    if (k < cap && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")) {
+        out[k++] = find_avx2;
+    }
+    if (k < cap && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi")) {
+        out[k++] = find_avx512;
+    }
+    return k;
 }
 #else
-static scrub_bytes_fn pick(void)
+size_t scrub_bytes_finders(scrub_bytes_fn *out, size_t cap)
 {
-    return find_plain;
+    if (cap == 0) {
+        return 0;
+    }
+    out[0] = find_plain;
+    return 1;
 }
 #endif
+
+static scrub_bytes_fn pick(void)
+{
+    scrub_bytes_fn all[3];
+    size_t k = scrub_bytes_finders(all, 3);
+
+    return all[k - 1];
+}
 
 size_t scrub_bytes_find(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t limit,
                         size_t n, size_t *out, size_t cap)

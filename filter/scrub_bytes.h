@@ -38,6 +38,10 @@ int scrub_bytes_add(scrub_byteset_t *bs, uint8_t b);
 size_t scrub_bytes_find(const scrub_byteset_t *bs, const uint8_t *p, size_t from, size_t limit,
                         size_t n, size_t *out, size_t cap);
 
+/* Every search this CPU runs (plain, AVX2, AVX-512BW), fastest last; scrub_bytes_init
+ * picks the last. For tests, which set bs->find to each. Returns how many. */
+size_t scrub_bytes_finders(scrub_bytes_fn *out, size_t cap);
+
 /* Number of '\n' bytes in p[0, n). */
 typedef uint64_t (*scrub_count_fn)(const uint8_t *p, size_t n);
 

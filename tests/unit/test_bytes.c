@@ -19,7 +19,8 @@ static uint8_t pick_byte(unsigned *seed, int round)
     return (uint8_t)(nib[rand_r(seed) % 4] << 4 | nib[rand_r(seed) % 4]);
 }
 
-/* Every length around the 32- and 64-byte steps, every start, small and large caps. */
+/* Every search this CPU runs (plain, AVX2, AVX-512BW); every length around the
+ * 32- and 64-byte steps, every start, small and large caps. */
 UT_TEST(bytes_find_matches_plain_loop)
 {
     unsigned seed = 7;
@@ -27,10 +28,16 @@ UT_TEST(bytes_find_matches_plain_loop)
     size_t out[300], i, n, from, cap;
     int round;
 
-    for (round = 0; round < 40; round++) {
+    scrub_bytes_fn fn[3];
+    size_t nfn = scrub_bytes_finders(fn, 3);
+
+    UT_CHECK(nfn >= 1);
+    for (round = 0; round < 40 * (int)nfn; round++) {
         scrub_byteset_t bs;
         size_t nset = 1 + (size_t)(rand_r(&seed) % SCRUB_BYTES_MAX);
         scrub_bytes_init(&bs);
+        UT_CHECK(round > 0 || bs.find == fn[nfn - 1]); /* init picks the fastest */
+        bs.find = fn[(size_t)round % nfn];              /* each search in turn */
         for (i = 0; i < nset; i++) {
             UT_CHECK(scrub_bytes_add(&bs, pick_byte(&seed, round)) == 0);
         }
