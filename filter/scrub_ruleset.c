@@ -470,6 +470,12 @@ static int add_key_rule(scrub_ruleset_t *rs, const char *name, const char *where
                                    c) != NULL && c != '\0') ? c : '_';
     }
     r->key_id[4 + n] = '\0';
+    if (r->key_is_path) {
+        rs->path_lens |= 1ULL << (r->key_len < 63 ? r->key_len : 63);
+    }
+    else {
+        rs->key_lens |= 1ULL << (r->key_len < 63 ? r->key_len : 63);
+    }
     rs->nrules++;
     return 0;
 }

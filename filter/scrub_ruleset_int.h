@@ -66,6 +66,8 @@ struct scrub_ruleset {
     size_t nkey_exempt_re;
     size_t nkey_re;                 /* regex key rules so far (for their ids) */
     int keys_need_walk;             /* a regex key exists: every structured record is walked */
+    uint64_t key_lens;              /* bit min(len, 63) set for each plain key rule's name */
+    uint64_t path_lens;             /* the same for the dotted-path key rules */
     uint64_t *always;               /* rules without keywords: run on every record */
     int has_always;                 /* any bit set in always */
     scrub_prefilter_t *pf;          /* keyword automaton */

@@ -594,6 +594,11 @@ static int key_rule(scrub_worker_t *w, const uint8_t *key, size_t klen, const ui
     if (key == NULL && plen == 0) {
         return -1;
     }
+    /* Most keys have a length no key name has: then only a regex key can hit. */
+    if (rs->nkey_re == 0 && !(key != NULL && ((rs->key_lens >> (klen < 63 ? klen : 63)) & 1)) &&
+        !(plen > 0 && ((rs->path_lens >> (plen < 63 ? plen : 63)) & 1))) {
+        return -1;
+    }
     for (i = rs->ntext; i < rs->nrules; i++) {
         const scrub_rule_t *r = &rs->rules[i];
         int hit;
