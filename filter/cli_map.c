@@ -38,7 +38,7 @@ int cli_map_open(cli_map_t *m, int fd)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigbus;
     sigemptyset(&sa.sa_mask);
-    (void)sigaction(SIGBUS, &sa, NULL);
+    (void)sigaction(SIGBUS, &sa, &m->old);
     m->base = p;
     m->len = (size_t)st.st_size;
     return 0;
@@ -72,6 +72,7 @@ void cli_map_close(cli_map_t *m)
 {
     if (m->base != NULL) {
         munmap((void *)(uintptr_t)m->base, m->len);
+        (void)sigaction(SIGBUS, &m->old, NULL);
     }
     memset(m, 0, sizeof(*m));
 }

@@ -16,8 +16,11 @@
  * process then stops with an error (exit status 3) and nothing further
  * reaches any output, as with any fatal read error (fail closed).
  */
+#include <signal.h>
+
 typedef struct cli_map {
     const uint8_t *base;  /* the mapping, or NULL */
+    struct sigaction old; /* SIGBUS disposition before the mapping (restored at close) */
     size_t len;           /* file size when mapped */
     size_t pos;           /* bytes handed out */
     size_t released;      /* bytes before this offset were released */
@@ -34,7 +37,7 @@ size_t cli_map_next(cli_map_t *m, const uint8_t **p, size_t max);
 /* Release what is still held (from p) up to offset `upto` of the file. */
 void cli_map_release(cli_map_t *m, size_t upto);
 
-/* Unmap; accepts a map that was never opened. */
+/* Unmap and restore the SIGBUS disposition; accepts a map that was never opened. */
 void cli_map_close(cli_map_t *m);
 
 #endif
