@@ -9,7 +9,8 @@
 #
 # Knobs: BENCH_MB (MiB per generated input, default 200), BENCH_RUNS (hyperfine
 # runs, 5), BENCH_RSS_MB (peak-RSS input, 1024; 0 skips), BENCH_SLOW_S (15),
-# BENCH_KAFKA (1: also run bench-kafka when defined), BENCH_CASES (raw dirty json),
+# BENCH_KAFKA (1: also run bench-kafka when defined), BENCH_KAFKA_RUNS (5, median
+# reported), BENCH_CASES (raw dirty json),
 # BENCH_INPUT, BENCH_SHARED. Needs hyperfine, ripgrep, perl, python3 and time.
 # bench-quick: BENCH_MB=50, 3 runs, no 1 GB RSS input, no Kafka (override on the
 # command line).
@@ -19,6 +20,7 @@ BENCH_RUNS   ?= 5
 BENCH_RSS_MB ?= 1024
 BENCH_SLOW_S ?= 15
 BENCH_KAFKA  ?= 1
+BENCH_KAFKA_RUNS ?= 5
 BENCH_CASES  ?= raw dirty json
 BENCH_INPUT  ?=
 BENCH_SHARED ?= $(abspath ../shared)
@@ -33,5 +35,6 @@ bench-quick: BENCH_KAFKA = 0
 bench bench-quick: $(BIN)
 	BUILD=$(BUILD) LOGSCRUB=$(BIN) MAKE="$(MAKE)" BENCH_MB=$(BENCH_MB) BENCH_RUNS=$(BENCH_RUNS) \
 	BENCH_RSS_MB=$(BENCH_RSS_MB) BENCH_SLOW_S=$(BENCH_SLOW_S) BENCH_KAFKA=$(BENCH_KAFKA) \
+	BENCH_KAFKA_RUNS=$(BENCH_KAFKA_RUNS) \
 	BENCH_CASES="$(BENCH_CASES)" BENCH_INPUT="$(BENCH_INPUT)" BENCH_SHARED="$(BENCH_SHARED)" \
 	    tests/bench/run.sh
