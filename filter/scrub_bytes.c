@@ -143,31 +143,6 @@ __attribute__((target("avx512bw,bmi"))) static size_t find_avx512(const scrub_by
     return k;
 }
 
-size_t scrub_bytes_finders(scrub_bytes_fn *out, size_t cap)
-{
-    size_t k = 0;
-
-    __builtin_cpu_init();
-    if (k < cap) {
-        out[k++] = find_plain;
-    }
-    if (k < cap && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")) {
-        out[k++] = find_avx2;
-    }
-    if (k < cap && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi")) {
-        out[k++] = find_avx512;
-    }
-    return k;
-}
-#else
-size_t scrub_bytes_finders(scrub_bytes_fn *out, size_t cap)
-{
-    if (cap == 0) {
-        return 0;
-    }
-    out[0] = find_plain;
-    return 1;
-}
 #endif
 
 static scrub_bytes_fn pick(void)
@@ -261,32 +236,54 @@ __attribute__((target("avx512bw,popcnt"))) static uint64_t count_newlines_avx512
     return c;
 }
 
-size_t scrub_bytes_newline_counters(scrub_count_fn *out, size_t cap)
-{
-    size_t k = 0;
+#endif
 
+/* ---- the variants this CPU runs -------------------------------------------------- */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+static const scrub_bytes_fn finders[] = {find_plain, find_avx2, find_avx512};
+static const scrub_count_fn counters[] = {count_newlines_swar, count_newlines_avx2,
+                                          count_newlines_avx512};
+
+/* 1: plain code only; 2: AVX2 (with BMI1 and POPCNT); 3: AVX-512BW as well. */
+static size_t simd_levels(void)
+{
     __builtin_cpu_init();
-    if (k < cap) {
-        out[k++] = count_newlines_swar;
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi") ||
+        !__builtin_cpu_supports("popcnt")) {
+        return 1;
     }
-    if (k < cap && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) {
-        out[k++] = count_newlines_avx2;
-    }
-    if (k < cap && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("popcnt")) {
-        out[k++] = count_newlines_avx512;
-    }
-    return k;
+    return __builtin_cpu_supports("avx512bw") ? 3 : 2;
 }
 #else
-size_t scrub_bytes_newline_counters(scrub_count_fn *out, size_t cap)
+static const scrub_bytes_fn finders[] = {find_plain};
+static const scrub_count_fn counters[] = {count_newlines_swar};
+
+static size_t simd_levels(void)
 {
-    if (cap == 0) {
-        return 0;
-    }
-    out[0] = count_newlines_swar;
     return 1;
 }
 #endif
+
+size_t scrub_bytes_finders(scrub_bytes_fn *out, size_t cap)
+{
+    size_t k, n = simd_levels();
+
+    for (k = 0; k < n && k < cap; k++) {
+        out[k] = finders[k];
+    }
+    return k;
+}
+
+size_t scrub_bytes_newline_counters(scrub_count_fn *out, size_t cap)
+{
+    size_t k, n = simd_levels();
+
+    for (k = 0; k < n && k < cap; k++) {
+        out[k] = counters[k];
+    }
+    return k;
+}
 
 scrub_count_fn scrub_bytes_newline_counter(void)
 {
