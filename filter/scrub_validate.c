@@ -395,9 +395,9 @@ double scrub_shannon_entropy(const uint8_t *s, size_t n)
 /*
  * Check that in[0..n) is base64 in the given mode: optional correct padding,
  * no whitespace, one alphabet. On success returns 0 and sets *m to the number
- * of data characters (padding excluded) and *url to the alphabet used.
+ * of data characters (padding excluded).
  */
-static int b64_shape(const uint8_t *in, size_t n, int mode, size_t *m, int *url)
+static int b64_shape(const uint8_t *in, size_t n, int mode, size_t *m)
 {
     size_t len = n;
     size_t pad = 0;
@@ -426,7 +426,6 @@ static int b64_shape(const uint8_t *in, size_t n, int mode, size_t *m, int *url)
         return -1;
     }
     *m = len;
-    *url = seen_url;
     return 0;
 }
 
@@ -439,13 +438,12 @@ static size_t b64_decoded_len(size_t m)
 /* Decode the group of up to 4 characters at in[i] (in has m data chars,
  * already shape-checked, so one alphabet) into out; returns the number of
  * bytes (1..3). */
-static int b64_group(const uint8_t *in, size_t m, size_t i, int url, uint8_t out[3])
+static int b64_group(const uint8_t *in, size_t m, size_t i, uint8_t out[3])
 {
     size_t k = m - i < 4 ? m - i : 4;
     size_t j;
     uint32_t acc = 0;
 
-    (void) url; /* the table serves both alphabets */
     for (j = 0; j < 4; j++) {
         acc <<= 6;
         if (j < k) {
@@ -463,7 +461,6 @@ long scrub_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
     size_t m;
     size_t i;
     size_t o = 0;
-    int url;
 
     if (in == NULL && n > 0) {
         return -1;
@@ -471,7 +468,7 @@ long scrub_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
     if (n == 0) {
         return 0;
     }
-    if (b64_shape(in, n, B64_ANY, &m, &url) != 0) {
+    if (b64_shape(in, n, B64_ANY, &m) != 0) {
         return -1;
     }
     if (b64_decoded_len(m) > cap || b64_decoded_len(m) > (size_t) 0x7fffffff) {
@@ -479,7 +476,7 @@ long scrub_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
     }
     for (i = 0; i < m; i += 4) {
         uint8_t g[3];
-        int k = b64_group(in, m, i, url, g);
+        int k = b64_group(in, m, i, g);
         memcpy(out + o, g, (size_t) k);
         o += (size_t) k;
     }
@@ -836,16 +833,15 @@ static int jwt_json_segment(const uint8_t *s, size_t n, jscan_t *j)
 {
     size_t m;
     size_t i;
-    int url;
 
-    if (n == 0 || b64_shape(s, n, B64_URL, &m, &url) != 0 || m != n) {
+    if (n == 0 || b64_shape(s, n, B64_URL, &m) != 0 || m != n) {
         return 0;
     }
     memset(j, 0, sizeof(*j));
     j->state = JS_START;
     for (i = 0; i < m && j->state != JS_BAD; i += 4) {
         uint8_t g[3];
-        int k = b64_group(s, m, i, 1, g);
+        int k = b64_group(s, m, i, g);
         int t;
         for (t = 0; t < k; t++) {
             js_feed(j, g[t]);
@@ -858,9 +854,8 @@ static int jwt_json_segment(const uint8_t *s, size_t n, jscan_t *j)
 static int jwt_b64_segment(const uint8_t *s, size_t n)
 {
     size_t m;
-    int url;
 
-    return n == 0 || (b64_shape(s, n, B64_URL, &m, &url) == 0 && m == n);
+    return n == 0 || (b64_shape(s, n, B64_URL, &m) == 0 && m == n);
 }
 
 /*
@@ -1530,7 +1525,6 @@ static int check_basic_auth(const uint8_t *s, size_t n)
 {
     size_t m;
     size_t i;
-    int url;
     int colon = 0;
     int cont = 0;
     size_t after = 0;
@@ -1539,12 +1533,12 @@ static int check_basic_auth(const uint8_t *s, size_t n)
         s += 6;
         n -= 6;
     }
-    if (n == 0 || b64_shape(s, n, B64_STD, &m, &url) != 0) {
+    if (n == 0 || b64_shape(s, n, B64_STD, &m) != 0) {
         return 0;
     }
     for (i = 0; i < m; i += 4) {
         uint8_t g[3];
-        int k = b64_group(s, m, i, 0, g);
+        int k = b64_group(s, m, i, g);
         int t;
         for (t = 0; t < k; t++) {
             uint8_t c = g[t];
