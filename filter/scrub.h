@@ -133,7 +133,9 @@ const char *scrub_ruleset_audit_path(const scrub_ruleset_t *rs);
 
 /*
  * Check every rule's examples: each `match` example must produce a finding of
- * that rule, each `no_match` example must not. Writes one line per failure to
+ * that rule, each `no_match` example must not; and for a rule tried only near
+ * its keywords (scrub_lead.h), every match of its regex in a `match` example
+ * must start that near a keyword. Writes one line per failure to
  * report(ctx, line) (the line names the rule and the example index, and
  * contains the example text, which is test data, not log data). Returns the
  * number of failures, or a negative error code.

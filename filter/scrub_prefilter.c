@@ -203,10 +203,11 @@ const char *scrub_prefilter_engine_name(const scrub_prefilter_t *pf)
     return "dfa";
 }
 
-/* Point span i at its bit words and preset them. */
+/* Point span i at its bit words and preset them; no keyword places yet. */
 static void span_bits(scrub_span_t *sp, size_t i, uint64_t *bits, size_t nwords,
                       const uint64_t *init)
 {
+    sp->npos = SCRUB_POS_UNKNOWN;
     if (bits == NULL) {
         sp->bits = NULL;
         return;
@@ -462,26 +463,61 @@ static int kw_at(const char *kw, size_t m, const uint8_t *p, size_t n, size_t at
     return 1;
 }
 
+/* Keyword of `rule` starting at p[at] in span sp: widen the rule's entry, or
+ * add one; a span with more rules than it keeps loses its places. */
+static void span_note(scrub_span_t *sp, uint32_t rule, size_t at)
+{
+    size_t rel = at - sp->start;
+    uint32_t i;
+
+    if (sp->npos == SCRUB_POS_UNKNOWN) {
+        return;
+    }
+    for (i = 0; i < sp->npos && sp->pos[i].rule != rule; i++) {
+    }
+    if (i < sp->npos) {
+        sp->pos[i].first = rel < sp->pos[i].first ? rel : sp->pos[i].first;
+        sp->pos[i].last = rel > sp->pos[i].last ? rel : sp->pos[i].last;
+    }
+    else if (i < SCRUB_SPAN_POS) {
+        sp->pos[i].rule = rule;
+        sp->pos[i].first = rel;
+        sp->pos[i].last = rel;
+        sp->npos++;
+    }
+    else {
+        sp->npos = SCRUB_POS_UNKNOWN;
+    }
+}
+
 /*
  * Database literal `id` ended at p[end - 1]: set in bits (may be NULL) the
- * rules it selects there, and return how many entries held (0: no keyword of
- * any rule is at this place, the hit is only a part of a longer word's
- * keyword that is not there).
+ * rules it selects there, note where their keywords start in span sp (may be
+ * NULL), and return how many entries held (0: no keyword of any rule is at
+ * this place, the hit is only a part of a longer word's keyword that is not
+ * there).
  */
 static size_t lit_bits_at(const scrub_prefilter_t *pf, unsigned id, uint64_t *bits,
-                          const uint8_t *p, size_t n, size_t end)
+                          scrub_span_t *sp, const uint8_t *p, size_t n, size_t end)
 {
     const lit_sel_t *e = pf->lit_sel + pf->lit_off[id];
     size_t q, held = 0, lstart = end - pf->lit_len[id];
 
     for (q = 0; q < pf->lit_n[id]; q++, e++) {
-        if (e->kw != SEL_EXACT &&
-            (lstart < e->off || !kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, lstart - e->off))) {
-            continue;
+        size_t kstart = lstart;
+        if (e->kw != SEL_EXACT) {
+            if (lstart < e->off ||
+                !kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, lstart - e->off)) {
+                continue;
+            }
+            kstart = lstart - e->off;
         }
         held++;
         if (bits != NULL) {
             bits[e->rule >> 6] |= 1ULL << (e->rule & 63);
+        }
+        if (sp != NULL) {
+            span_note(sp, e->rule, kstart);
         }
     }
     return held;
@@ -541,6 +577,7 @@ typedef struct hs_ctx {
     const scrub_prefilter_t *pf; /* for keyword -> rule */
     unsigned long long first;    /* end offset of the first match */
     uint64_t *bits;              /* collect: rule bitset */
+    scrub_span_t *sp;            /* collect: keyword places, or NULL */
     size_t hits;                 /* collect: matches */
     const uint8_t *p;            /* the text scanned */
     size_t n;                    /* its length */
@@ -553,7 +590,7 @@ static int on_first(unsigned id, unsigned long long from, unsigned long long to,
 
     (void)from;
     (void)flags;
-    if (lit_bits_at(c->pf, id, NULL, c->p, c->n, (size_t)to) == 0) {
+    if (lit_bits_at(c->pf, id, NULL, NULL, c->p, c->n, (size_t)to) == 0) {
         return 0;
     }
     c->first = to;
@@ -571,7 +608,7 @@ static int rare_first(void *ctx, unsigned id, size_t end, size_t *limit)
 {
     rare_first_ctx_t *c = ctx;
 
-    if (end < c->best && lit_bits_at(c->pf, id, NULL, c->p, c->n, end) > 0) {
+    if (end < c->best && lit_bits_at(c->pf, id, NULL, NULL, c->p, c->n, end) > 0) {
         c->best = end;
         /* a literal anchored at i ends after i: rare bytes from here on end later */
         if (end < *limit) {
@@ -597,7 +634,7 @@ static int rare_each(void *ctx, unsigned id, size_t end, size_t *limit)
     hs_ctx_t *c = ctx;
 
     (void)limit;
-    if (lit_bits_at(c->pf, id, c->bits, c->p, c->n, end) > 0) {
+    if (lit_bits_at(c->pf, id, c->bits, c->sp, c->p, c->n, end) > 0) {
         c->hits++;
     }
     return 0;
@@ -610,7 +647,7 @@ static int on_each(unsigned id, unsigned long long from, unsigned long long to, 
 
     (void)from;
     (void)flags;
-    if (lit_bits_at(c->pf, id, c->bits, c->p, c->n, (size_t)to) > 0) {
+    if (lit_bits_at(c->pf, id, c->bits, c->sp, c->p, c->n, (size_t)to) > 0) {
         c->hits++;
     }
     return 0;
@@ -630,7 +667,7 @@ static size_t all_rules(const scrub_prefilter_t *pf, uint64_t *bits)
 static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                       size_t from, size_t n)
 {
-    hs_ctx_t c = {pf, 0, NULL, 0, p, n};
+    hs_ctx_t c = {pf, 0, NULL, NULL, 0, p, n};
     size_t pos = from, best = n, rare = rare_first_end(pf, p, from, n);
 
     if (rare != SIZE_MAX) { /* it bounds the scan */
@@ -683,11 +720,12 @@ static int line_hit(hs_lines_ctx_t *c, unsigned id, size_t to)
 
     if (pos < c->skip) {
         if (c->bits != NULL && c->count > 0) {
-            lit_bits_at(c->pf, id, c->spans[c->count - 1].bits, c->p, c->n, (size_t)to);
+            scrub_span_t *sp = &c->spans[c->count - 1];
+            lit_bits_at(c->pf, id, sp->bits, sp, c->p, c->n, (size_t)to);
         }
         return 0;
     }
-    if (lit_bits_at(c->pf, id, NULL, c->p, c->n, (size_t)to) == 0) {
+    if (lit_bits_at(c->pf, id, NULL, NULL, c->p, c->n, (size_t)to) == 0) {
         return 0; /* only a piece of a longer keyword that is not there */
     }
     if (c->count == c->cap) {
@@ -702,7 +740,9 @@ static int line_hit(hs_lines_ctx_t *c, unsigned id, size_t to)
     c->spans[c->count].end = le;
     span_bits(&c->spans[c->count], c->count, c->bits, c->nwords, c->init);
     if (c->bits != NULL) {
-        lit_bits_at(c->pf, id, c->spans[c->count].bits, c->p, c->n, (size_t)to);
+        scrub_span_t *sp = &c->spans[c->count];
+        sp->npos = 0; /* this engine reports keyword places */
+        lit_bits_at(c->pf, id, sp->bits, sp, c->p, c->n, (size_t)to);
     }
     c->count++;
     c->skip = le;
@@ -755,12 +795,18 @@ static size_t hs_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, cons
 }
 
 static size_t hs_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
-                         size_t n, uint64_t *bits)
+                         size_t n, uint64_t *bits, scrub_span_t *sp)
 {
-    hs_ctx_t c = {pf, 0, bits, 0, p, n};
+    hs_ctx_t c = {pf, 0, bits, sp, 0, p, n};
 
+    if (sp != NULL) {
+        sp->npos = 0; /* this engine reports keyword places */
+    }
     if (n > (1u << 30) ||
         hs_scan(pf->hs, (const char *)p, (unsigned)n, 0, sc->hs, on_each, &c) != HS_SUCCESS) {
+        if (sp != NULL) {
+            sp->npos = SCRUB_POS_UNKNOWN;
+        }
         return all_rules(pf, bits);
     }
     rare_walk(pf, p, 0, 0, n, n, rare_each, &c);
@@ -1159,10 +1205,24 @@ size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *
     }
 #ifdef WITH_VECTORSCAN
     if (pf->hs != NULL) {
-        return sc != NULL ? hs_collect(pf, sc, p, n, bits) : all_rules(pf, bits);
+        return sc != NULL ? hs_collect(pf, sc, p, n, bits, NULL) : all_rules(pf, bits);
     }
 #else
     (void)sc;
 #endif
     return dfa_collect(pf, p, n, bits);
+}
+
+size_t scrub_prefilter_collect_at(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
+                                  const uint8_t *p, size_t n, scrub_span_t *sp)
+{
+    sp->start = 0;
+    sp->end = n;
+    sp->npos = SCRUB_POS_UNKNOWN;
+#ifdef WITH_VECTORSCAN
+    if (pf->nkw > 0 && pf->hs != NULL && sc != NULL) {
+        return hs_collect(pf, sc, p, n, sp->bits, sp);
+    }
+#endif
+    return scrub_prefilter_collect(pf, sc, p, n, sp->bits);
 }

@@ -55,13 +55,29 @@ int scrub_prefilter_build(scrub_prefilter_t *pf);
 size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                             size_t from, size_t n);
 
+/* Where the keywords of one rule start in a line: the first and the last
+ * start, as offsets from the line start. */
+typedef struct scrub_kwpos {
+    uint32_t rule;
+    size_t first;
+    size_t last;
+} scrub_kwpos_t;
+
+#define SCRUB_SPAN_POS 4            /* rules whose keyword places a span keeps */
+#define SCRUB_POS_UNKNOWN UINT32_MAX
+
 /* A line [start, end) of a buffer; end includes the newline when there is one.
  * bits: the rules whose keywords occur in the line (nwords words, owned by the
- * caller's array), or NULL when the caller did not ask for them. */
+ * caller's array), or NULL when the caller did not ask for them. pos[0, npos):
+ * where the keywords of those rules start, one entry per rule, when bits is
+ * set and the engine reports places; npos is SCRUB_POS_UNKNOWN otherwise (or
+ * when more than SCRUB_SPAN_POS rules hit the line). */
 typedef struct scrub_span {
     size_t start;
     size_t end;
     uint64_t *bits;
+    scrub_kwpos_t pos[SCRUB_SPAN_POS];
+    uint32_t npos;
 } scrub_span_t;
 
 /*
@@ -85,5 +101,13 @@ size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc
  */
 size_t scrub_prefilter_collect(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
                                const uint8_t *p, size_t n, uint64_t *bits);
+
+/*
+ * scrub_prefilter_collect into sp->bits, and where the keywords of the rules
+ * start (sp->pos, as scrub_prefilter_lines gives them for a span; sp->start
+ * and sp->end are set to 0 and n).
+ */
+size_t scrub_prefilter_collect_at(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc,
+                                  const uint8_t *p, size_t n, scrub_span_t *sp);
 
 #endif

@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub_ruleset_int.h"
 #include "scrub_l4j.h"
+#include "scrub_lead.h"
 #include "scrub_sha256.h"
 
 #include <fcntl.h>
@@ -33,12 +34,14 @@ static void warnf(const scrub_load_opts_t *o, const char *fmt, ...)
     o->warn(o->warn_ctx, msg);
 }
 
+#define UTF_OPTS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+
 /* Compile one pattern (not yet JIT-compiled: see jit_all); on error write
  * "where: rule 'id': <what>: PCRE2 message at offset N". */
-static pcre2_code *compile_pattern(const char *pat, int utf, const char *where, const char *id,
-                                   const char *what, char *errstr, size_t errstr_size)
+static pcre2_code *compile_pattern(const char *pat, uint32_t opts, const char *where,
+                                   const char *id, const char *what, char *errstr,
+                                   size_t errstr_size)
 {
-    uint32_t opts = utf ? (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF) : 0;
     PCRE2_SIZE erroff;
     int errcode;
     pcre2_code *re;
@@ -127,7 +130,7 @@ static pcre2_code *merge_class(const scrub_cstr_list_t *l, pcre2_code **re, int 
             w += sprintf(w, "%s(?:%s)", w == pat ? "" : "|", l->v[i].s);
         }
     }
-    m = compile_pattern(pat, 1, "", NULL, "", err, sizeof(err));
+    m = compile_pattern(pat, UTF_OPTS, "", NULL, "", err, sizeof(err));
     free(pat);
     return m;
 }
@@ -172,7 +175,7 @@ static int compile_list(const scrub_cstr_list_t *l, const char *id, pcre2_code *
         return SCRUB_ENOMEM;
     }
     for (i = 0; i < l->n; i++) {
-        (*out)[i] = compile_pattern(l->v[i].s, 1, l->v[i].where, id, "allow pattern", errstr,
+        (*out)[i] = compile_pattern(l->v[i].s, UTF_OPTS, l->v[i].where, id, "allow pattern", errstr,
                                     errstr_size);
         if ((*out)[i] == NULL) {
             return SCRUB_EREGEX;
@@ -286,8 +289,10 @@ static int compile_rule(scrub_ruleset_t *rs, const scrub_rule_spec_t *sp, scrub_
         r->detector = SCRUB_DET_LOG4SHELL;
     }
     if (sp->regex.s != NULL) {
-        r->re = compile_pattern(sp->regex.s, sp->utf, sp->regex.where, sp->id, "regex", errstr,
-                                errstr_size);
+        /* the offset limit bounds the starts tried (see scrub_lead.h) */
+        r->re = compile_pattern(sp->regex.s,
+                                (sp->utf ? UTF_OPTS : 0) | PCRE2_USE_OFFSET_LIMIT,
+                                sp->regex.where, sp->id, "regex", errstr, errstr_size);
         if (r->re == NULL) {
             return SCRUB_EREGEX;
         }
@@ -442,7 +447,7 @@ static int add_key_rule(scrub_ruleset_t *rs, const char *name, const char *where
             return SCRUB_ENOMEM;
         }
         snprintf(pat, n - 1, "%s", name + 1);
-        r->key_re = compile_pattern(pat, 1, where, NULL, "keys regex", errstr, errstr_size);
+        r->key_re = compile_pattern(pat, UTF_OPTS, where, NULL, "keys regex", errstr, errstr_size);
         free(pat);
         if (r->key_re == NULL) {
             return SCRUB_EREGEX;
@@ -508,7 +513,7 @@ static int build_key_rules(scrub_ruleset_t *rs, char *errstr, size_t errstr_size
             }
             rs->key_exempt_re = nr;
             snprintf(pat, sizeof(pat), "%.*s", (int)(n - 2), e + 1);
-            nr[rs->nkey_exempt_re] = compile_pattern(pat, 1, c->keys_exempt.v[i].where, NULL,
+            nr[rs->nkey_exempt_re] = compile_pattern(pat, UTF_OPTS, c->keys_exempt.v[i].where, NULL,
                                                      "keys_exempt regex", errstr, errstr_size);
             if (nr[rs->nkey_exempt_re] == NULL) {
                 return SCRUB_EREGEX;
@@ -578,9 +583,11 @@ static int jit_one(pcre2_code *re)
 
 /*
  * JIT-compile every final pattern of rs (merged allow lists once, not their
- * members). A thread entry: at load it runs beside build_prefilter, which
- * reads other fields of the same rules (keywords, detector, key names) and
- * writes only the rule set's prefilter fields, never a pattern or r->jit.
+ * members) and read how far each text rule's matches start before its
+ * keywords (r->lead). A thread entry: at load it runs beside build_prefilter,
+ * which reads other fields of the same rules (keywords, detector, key names)
+ * and writes only the rule set's prefilter fields, never a pattern, r->jit
+ * or r->lead.
  */
 static void *jit_all(void *arg)
 {
@@ -589,6 +596,11 @@ static void *jit_all(void *arg)
 
     for (i = 0; i < rs->nrules; i++) {
         scrub_rule_t *r = &rs->rules[i];
+        r->lead = -1;
+        if (i < rs->ntext && r->re != NULL && r->detector == SCRUB_DET_REGEX) {
+            r->lead = scrub_lead(r->spec->regex.s, r->spec->utf,
+                                 (const char *const *)r->keywords, r->nkeywords);
+        }
         r->jit = jit_one(r->re);
         (void)jit_one(r->key_re);
         for (k = 0; k < r->nallow; k++) {

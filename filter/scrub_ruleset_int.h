@@ -33,6 +33,8 @@ typedef struct scrub_rule {
     pcre2_code *re;                 /* compiled pattern, NULL for detector-only rules */
     int jit;                        /* 1 when JIT-compiled */
     uint32_t minlen;                /* no match in a text shorter than this (PCRE2_INFO_MINLENGTH) */
+    long lead;                      /* matches start at most this far before a keyword, or -1
+                                     * (unknown: every start is tried); see scrub_lead.h */
     uint32_t group;                 /* capture holding the secret (0 = whole match) */
     scrub_action_t action;          /* what a finding does */
     const char *replacement;        /* template for redact/hash */

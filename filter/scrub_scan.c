@@ -50,6 +50,12 @@ struct scrub_worker {
     level_t lv[JSON_NEST];          /* structured-record levels */
     int failed_rule;                /* rule that failed the current record, or -1 */
     const uint64_t *preset;         /* candidate bits of the record from the caller, or NULL */
+    const scrub_kwpos_t *preset_pos; /* where their keywords start in the record, or NULL */
+    size_t preset_npos;
+    const scrub_kwpos_t *pos;       /* the same for the text being scanned, or NULL */
+    size_t npos;
+    pcre2_match_context *wctx;      /* mctx with an offset limit: rules matched in a window */
+    scrub_span_t cspan;             /* keyword places found by select_rules' own pass */
     uint64_t *rec_bits;             /* structured records: the record's candidate bits */
     const uint64_t *field_cand;     /* bound for every field's candidates, or NULL (exact) */
     scrub_l4j_t *l4j;               /* log4shell evaluator scratch, created on first use */
@@ -95,6 +101,11 @@ scrub_worker_t *scrub_worker_new(scrub_ruleset_t *rs)
     pcre2_set_depth_limit(w->mctx, l->depth_limit);
     pcre2_set_heap_limit(w->mctx, l->heap_limit_kb);
     pcre2_jit_stack_assign(w->mctx, NULL, w->jit_stack);
+    w->wctx = pcre2_match_context_copy(w->mctx);
+    if (w->wctx == NULL) {
+        scrub_worker_destroy(w);
+        return NULL;
+    }
     return w;
 }
 
@@ -107,6 +118,7 @@ void scrub_worker_destroy(scrub_worker_t *w)
     }
     pcre2_match_data_free(w->md);
     pcre2_match_context_free(w->mctx);
+    pcre2_match_context_free(w->wctx);
     pcre2_jit_stack_free(w->jit_stack);
     free(w->cand);
     free(w->rec_bits);
@@ -202,17 +214,52 @@ static int confirm(scrub_worker_t *w, const scrub_rule_t *r, const uint8_t *s, s
  * ANCHORED, else advance one character (a whole UTF-8 sequence in UTF mode,
  * two bytes over CRLF). Returns 0 or SCRUB_ELIMIT / SCRUB_ENOMEM.
  */
+/*
+ * The first start worth trying for rule idx in the text being scanned (*from)
+ * and the last (*limit): the rule's lead before the first place of its
+ * keywords, and the last place (scrub_lead.h). 0 when every start must be
+ * tried (no lead, or no places known for this text).
+ */
+static int window_of(const scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len,
+                     size_t *from, size_t *limit)
+{
+    const scrub_rule_t *r = &w->rs->rules[idx];
+    size_t i, f;
+
+    if (r->lead < 0 || w->pos == NULL) {
+        return 0;
+    }
+    for (i = 0; i < w->npos && w->pos[i].rule != idx; i++) {
+    }
+    if (i == w->npos) {
+        return 0;
+    }
+    f = w->pos[i].first > (size_t)r->lead ? w->pos[i].first - (size_t)r->lead : 0;
+    f = f < len ? f : len;
+    while (r->spec->utf && f > 0 && f < len && (rec[f] & 0xc0) == 0x80) {
+        f--; /* a character boundary */
+    }
+    *from = f;
+    *limit = w->pos[i].last;
+    return 1;
+}
+
 static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len, fvec_t *fv)
 {
     const scrub_rule_t *r = &w->rs->rules[idx];
+    pcre2_match_context *mc = w->mctx;
     PCRE2_SIZE *ov;
-    size_t off = 0;
+    size_t off = 0, limit;
     uint32_t opts = 0;
     int rc;
 
+    if (window_of(w, idx, rec, len, &off, &limit)) {
+        mc = w->wctx;
+        pcre2_set_offset_limit(mc, limit);
+    }
     for (;;) {
         size_t s, e, m0, m1;
-        rc = pcre2_match(r->re, rec, len, off, opts, w->md, w->mctx);
+        rc = pcre2_match(r->re, rec, len, off, opts, w->md, mc);
         if (rc == PCRE2_ERROR_NOMATCH) {
             if (opts == 0 || off >= len) {
                 return 0;
@@ -364,16 +411,24 @@ static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len, int 
     const scrub_ruleset_t *rs = w->rs;
     int views = 0;
 
+    w->pos = NULL;
     if (w->preset != NULL) {
         memcpy(w->cand, w->preset, rs->nwords * sizeof(*w->cand));
         w->preset = NULL;
+        w->pos = w->preset_pos; /* the record itself: its keyword places hold */
+        w->npos = w->preset_npos;
     }
     else if (!exact && w->field_cand != NULL) {
         memcpy(w->cand, w->field_cand, rs->nwords * sizeof(*w->cand));
     }
     else {
         memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
-        scrub_prefilter_collect(rs->pf, w->pf_scratch, text, len, w->cand);
+        w->cspan.bits = w->cand;
+        scrub_prefilter_collect_at(rs->pf, w->pf_scratch, text, len, &w->cspan);
+        if (w->cspan.npos != SCRUB_POS_UNKNOWN) {
+            w->pos = w->cspan.pos;
+            w->npos = w->cspan.npos;
+        }
     }
     views |= take_bit(w->cand, rs->decode_bit) ? VIEW_DECODE : 0;
     views |= take_bit(w->cand, rs->b64_bit) ? VIEW_B64 : 0;
@@ -921,11 +976,19 @@ static int settle(fvec_t *f, scrub_result_t *res)
 void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const uint64_t *bits,
                      scrub_result_t *res)
 {
+    scrub_scan_at(w, rec, len, bits, NULL, 0, res);
+}
+
+void scrub_scan_at(scrub_worker_t *w, const uint8_t *rec, size_t len, const uint64_t *bits,
+                   const scrub_kwpos_t *pos, size_t npos, scrub_result_t *res)
+{
     const scrub_ruleset_t *rs = w->rs;
     int structured = 0, fallback = 0;
     int rc;
 
     w->preset = bits;
+    w->preset_pos = bits != NULL ? pos : NULL;
+    w->preset_npos = npos;
     start_result(w, res, rec, len);
     if (len > rs->cfg->limits.max_record) {
         scrub_scan_fail(w, res, SCRUB_FAIL_OVERSIZE, -1, rec, len);
@@ -933,6 +996,8 @@ void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const ui
     }
     rc = scan_record(w, rec, len, &structured, &fallback);
     w->preset = NULL;
+    w->preset_pos = NULL;
+    w->pos = NULL;
     res->fallback = fallback;
     if (rc != 0) {
         scrub_scan_fail(w, res, failure_of(rc), w->failed_rule, rec, len);

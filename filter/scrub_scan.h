@@ -14,6 +14,17 @@
 void scrub_scan_with(scrub_worker_t *w, const uint8_t *rec, size_t len, const uint64_t *bits,
                      scrub_result_t *res);
 
+/*
+ * scrub_scan_with, told also where the keywords of the candidate rules start
+ * in rec (pos[0, npos), one entry per rule, offsets from rec, as the stream's
+ * prefilter pass found them): a rule whose matches start at most a known
+ * distance before a keyword (scrub_lead.h) is then tried only around them.
+ * Every keyword occurrence of a rule in bits must be within its entry's
+ * first..last; a rule without an entry is tried everywhere.
+ */
+void scrub_scan_at(scrub_worker_t *w, const uint8_t *rec, size_t len, const uint64_t *bits,
+                   const scrub_kwpos_t *pos, size_t npos, scrub_result_t *res);
+
 /* The worker's candidate bitset (rs->nwords words), for callers of scrub_scan_with. */
 uint64_t *scrub_scan_candidates(scrub_worker_t *w);
 

@@ -581,10 +581,10 @@ static int pem_follow(scrub_stream_t *s, span_state_t *st, size_t n, size_t *pos
     return 0;
 }
 
-/* Scan the framed record [ls, le) and route it; bits: its candidate rules from
- * the buffer pass, or NULL. */
+/* Scan the framed record [ls, le) and route it; sp: its candidate rules and
+ * keyword places from the buffer pass, or NULL. */
 static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le,
-                     const uint64_t *bits)
+                     const scrub_span_t *sp)
 {
     const uint8_t *rec = st->p + ls;
     size_t len = le - ls;
@@ -598,7 +598,12 @@ static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le,
     }
     begin_record(s, &o, len);
     st->counted = le;
-    scrub_scan_with(s->w, rec, c, bits, &res);
+    if (sp != NULL && sp->bits != NULL && sp->npos != SCRUB_POS_UNKNOWN) {
+        scrub_scan_at(s->w, rec, c, sp->bits, sp->pos, sp->npos, &res);
+    }
+    else {
+        scrub_scan_with(s->w, rec, c, sp != NULL ? sp->bits : NULL, &res);
+    }
     if (s->stats != NULL) {
         scrub_stats_add(s->stats, &res, len);
     }
@@ -678,6 +683,7 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n, int borr
             nl = memchr(p + hit, '\n', n - hit);
             s->spans[k].end = nl ? (size_t)(nl - p) + 1 : n;
             s->spans[k].bits = NULL;
+            s->spans[k].npos = SCRUB_POS_UNKNOWN;
             pos = s->spans[k].end;
             k++;
         }
@@ -692,7 +698,7 @@ static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n, int borr
             continue; /* taken by the PEM state */
         }
         rc = count_clean(s, &st, s->spans[i].start);
-        rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end, s->spans[i].bits);
+        rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end, &s->spans[i]);
         if (rc == 0 && s->pem_left > 0) {
             size_t next = s->spans[i].end;
             rc = pem_follow(s, &st, n, &next);

@@ -1,0 +1,209 @@
+/* test_lead: unit and property tests for scrub_lead (match starts vs keywords). */
+/* SPDX-License-Identifier: Apache-2.0 */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "scrub_lead.h"
+#include "ut.h"
+
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct lead_case {
+    const char *pat;
+    const char *kw;   /* comma-separated, folded */
+    long want;
+} lead_case_t;
+
+/* Split "a,b,c" into v (pointers into buf). */
+static size_t split_kw(const char *s, char *buf, size_t cap, const char **v, size_t vcap)
+{
+    size_t n = 0;
+    char *p = buf;
+
+    snprintf(buf, cap, "%s", s);
+    while (n < vcap) {
+        char *comma = strchr(p, ',');
+        v[n++] = p;
+        if (comma == NULL) {
+            break;
+        }
+        *comma = '\0';
+        p = comma + 1;
+    }
+    return n;
+}
+
+static long lead_of(const char *pat, const char *kws)
+{
+    char buf[512];
+    const char *v[32];
+    size_t n = split_kw(kws, buf, sizeof(buf), v, 32);
+
+    return scrub_lead(pat, 1, v, n);
+}
+
+static const lead_case_t CASES[] = {
+    /* the keyword is where the match starts */
+    {"secret=\\S+", "secret", 0},
+    {"(?i:secret)=\\S+", "secret", 0},
+    {"(?i)SeCrEt=\\S+", "secret", 0},
+    {"\\bsecret\\s*=", "secret", 0},
+    {"(?<![A-Za-z])secret=", "secret", 0},
+    {"(?:(?<![A-Za-z0-9_])|(?<=%[0-9A-Fa-f]{2}))(ghp_[A-Za-z0-9]{36})", "ghp_", 0},
+    /* before the keyword: a bounded prefix */
+    {"proxy-authorization|authorization", "authorization", 6},
+    {"[a-z][a-z0-9+.-]{1,30}://", "://", 31},
+    {"x?y?secret", "secret", 2},
+    {"(?:ab|abcd)token", "token", 4},
+    {"[0-9a-f]{32}-us[0-9]{1,2}", "-us0,-us1,-us2,-us3,-us4,-us5,-us6,-us7,-us8,-us9", 32},
+    /* small classes and optional parts spell keywords one way each */
+    {"api[_.-]?key=", "api_key,api.key,api-key,apikey", 0},
+    {"(?i:id[_-]?token)", "id_token,id-token,idtoken", 0},
+    {"\\Qa.b\\E=", "a.b", 0},
+    {"\\x41\\x{42}C", "abc", 0},
+    /* every alternative needs a keyword */
+    {"secret|password", "secret,password", 0},
+    {"auth(?:orization|[_-]?header)", "authorization,auth_header,auth-header", -1},
+    {"auth(?:orization|[_-]?header)", "authorization,auth_header,auth-header,authheader", 0},
+    {"api[_.-]?key=", "api_key,apikey", -1},
+    /* keywords that need not be there, or not within a bound */
+    {"(?:secret)?=\\S+", "secret", -1},
+    {"\\w+secret", "secret", -1},
+    {".*secret", "secret", -1},
+    {"(?=.*secret)token", "secret", -1},
+    {"(?<=secret)=\\S+", "secret", -1},
+    {"[s]ecret", "secret", 0},
+    {"[sz]ecret", "secret", -1},
+    /* constructs the reader does not take */
+    {"\\Gsecret", "secret", -1},
+    {"x\\Ksecret", "secret", -1},
+    {"(a)\\1secret", "secret", -1},
+    {"(?x) secret", "secret", -1},
+    {"(*UTF)secret", "secret", -1},
+    {"(?(?=a)secret|token)", "secret,token", -1},
+    {"secret", "", -1},
+    /* after the keyword nothing is read */
+    {"secret(?(?=a)x|y)", "secret", 0},
+    {"token[^\\n]{0,80}?(?<![0-9])([0-9]{6})", "token", 0},
+    /* non-ASCII text before a keyword: UTF-8 characters of 1 to 4 bytes */
+    {"\xc3\xa9secret", "secret", 2},
+    {"[^a]secret", "secret", 4},
+    {".secret", "secret", 4},
+};
+
+UT_TEST(lead_cases)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        long got = lead_of(CASES[i].pat, CASES[i].kw);
+        if (got != CASES[i].want) {
+            fprintf(stderr, "  case %zu: %s [%s]: got %ld want %ld\n", i, CASES[i].pat,
+                    CASES[i].kw, got, CASES[i].want);
+        }
+        UT_CHECK_INT(got, CASES[i].want);
+    }
+}
+
+UT_TEST(lead_non_utf_bytes)
+{
+    const char *kw[] = {"secret"};
+
+    /* without UTF, [^a] and . are one byte */
+    UT_CHECK_INT(scrub_lead("[^a]secret", 0, kw, 1), 1);
+    UT_CHECK_INT(scrub_lead(".secret", 0, kw, 1), 1);
+    UT_CHECK_INT(scrub_lead("\xc3\xa9secret", 0, kw, 1), 2);
+}
+
+static uint64_t rnd(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return *st;
+}
+
+/* 1 when a folded keyword of kw starts at s[at]. */
+static int kw_starts(const char *s, size_t n, size_t at, const char *const *kw, size_t nkw)
+{
+    size_t k, j;
+
+    for (k = 0; k < nkw; k++) {
+        size_t m = strlen(kw[k]);
+        for (j = 0; j < m && at + j < n; j++) {
+            char c = s[at + j];
+            if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != kw[k][j]) {
+                break;
+            }
+        }
+        if (j == m) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Property: for every pattern above with a lead K >= 0, every match that
+ * PCRE2 finds in random texts made of keyword pieces, the pattern's own
+ * characters and noise has a keyword starting within K bytes of its start.
+ */
+UT_TEST(lead_property_random_texts)
+{
+    static const char *const pieces[] = {
+        "secret", "SECRET", "token", "password", "authorization", "proxy-", "auth_header",
+        "api", "_", ".", "-", "key", "=", ":", "//", "://", "https", "x", "y", "ab", "abcd",
+        "-us", "7", "0123456789abcdef", "\xc3\xa9", " ", "id", "ghp_", "%2F", "\"", "A", "B",
+        "C", "a.b", "\n",
+    };
+    uint64_t st = 0x9e3779b97f4a7c15ULL;
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    size_t i, checked = 0;
+
+    UT_CHECK(md != NULL);
+    for (i = 0; md != NULL && i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        char buf[512];
+        const char *kw[32];
+        size_t nkw = split_kw(CASES[i].kw, buf, sizeof(buf), kw, 32);
+        long lead = CASES[i].want;
+        int err, round;
+        PCRE2_SIZE eo;
+        pcre2_code *re;
+        if (lead < 0) {
+            continue;
+        }
+        re = pcre2_compile((PCRE2_SPTR)CASES[i].pat, PCRE2_ZERO_TERMINATED,
+                           PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &eo, NULL);
+        UT_CHECK(re != NULL);
+        for (round = 0; re != NULL && round < 400; round++) {
+            char text[400];
+            size_t n = 0, off = 0;
+            while (n < 300) {
+                const char *p = pieces[rnd(&st) % (sizeof(pieces) / sizeof(pieces[0]))];
+                memcpy(text + n, p, strlen(p));
+                n += strlen(p);
+            }
+            while (off <= n && pcre2_match(re, (PCRE2_SPTR)text, n, off, 0, md, NULL) >= 0) {
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+                size_t s = ov[0], d, ok = 0;
+                for (d = 0; d <= (size_t)lead && !ok; d++) {
+                    ok = kw_starts(text, n, s + d, kw, nkw);
+                }
+                if (!ok) {
+                    fprintf(stderr, "  %s: match at %zu has no keyword within %ld\n",
+                            CASES[i].pat, s, lead);
+                }
+                UT_CHECK(ok);
+                checked++;
+                off = ov[1] > s ? ov[1] : s + 1;
+                while (off < n && ((unsigned char)text[off] & 0xc0) == 0x80) {
+                    off++;
+                }
+            }
+        }
+        pcre2_code_free(re);
+    }
+    pcre2_match_data_free(md);
+    UT_CHECK(checked > 1000);
+}
