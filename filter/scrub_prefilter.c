@@ -463,31 +463,41 @@ static int kw_at(const char *kw, size_t m, const uint8_t *p, size_t n, size_t at
     return 1;
 }
 
-/* Keyword of `rule` starting at p[at] in span sp: widen the rule's entry, or
- * add one; a span with more rules than it keeps loses its places. */
+/* Keyword of `rule` starting at p[at] in span sp: note it in the rule's
+ * entry, or in a new one while there is room (a rule without an entry is
+ * matched everywhere, so one that finds no room needs nothing). */
 static void span_note(scrub_span_t *sp, uint32_t rule, size_t at)
 {
     size_t rel = at - sp->start;
+    scrub_kwpos_t *e;
     uint32_t i;
 
     if (sp->npos == SCRUB_POS_UNKNOWN) {
         return;
     }
+    if (rel >= UINT32_MAX) {
+        sp->npos = SCRUB_POS_UNKNOWN; /* not a record that is scanned anyway */
+        return;
+    }
     for (i = 0; i < sp->npos && sp->pos[i].rule != rule; i++) {
     }
-    if (i < sp->npos) {
-        sp->pos[i].first = rel < sp->pos[i].first ? rel : sp->pos[i].first;
-        sp->pos[i].last = rel > sp->pos[i].last ? rel : sp->pos[i].last;
-    }
-    else if (i < SCRUB_SPAN_POS) {
-        sp->pos[i].rule = rule;
-        sp->pos[i].first = rel;
-        sp->pos[i].last = rel;
+    e = &sp->pos[i];
+    if (i == sp->npos) {
+        if (i == SCRUB_SPAN_POS) {
+            return;
+        }
+        e->rule = rule;
+        e->n = 0;
+        e->first = (uint32_t)rel;
+        e->last = (uint32_t)rel;
         sp->npos++;
     }
-    else {
-        sp->npos = SCRUB_POS_UNKNOWN;
+    if (e->n < SCRUB_KW_AT) {
+        e->at[e->n] = (uint32_t)rel;
     }
+    e->n += e->n < UINT32_MAX;
+    e->first = (uint32_t)rel < e->first ? (uint32_t)rel : e->first;
+    e->last = (uint32_t)rel > e->last ? (uint32_t)rel : e->last;
 }
 
 /*

@@ -55,23 +55,28 @@ int scrub_prefilter_build(scrub_prefilter_t *pf);
 size_t scrub_prefilter_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                             size_t from, size_t n);
 
-/* Where the keywords of one rule start in a line: the first and the last
- * start, as offsets from the line start. */
+/* Where the keywords of one rule start in a line, as offsets from the line
+ * start: the first SCRUB_KW_AT starts in the order found (n counts them
+ * all), and the smallest and the largest. */
+#define SCRUB_KW_AT 3
 typedef struct scrub_kwpos {
     uint32_t rule;
-    size_t first;
-    size_t last;
+    uint32_t n;
+    uint32_t at[SCRUB_KW_AT];
+    uint32_t first;
+    uint32_t last;
 } scrub_kwpos_t;
 
-#define SCRUB_SPAN_POS 4            /* rules whose keyword places a span keeps */
+#define SCRUB_SPAN_POS 6            /* rules whose keyword places a span keeps */
 #define SCRUB_POS_UNKNOWN UINT32_MAX
 
 /* A line [start, end) of a buffer; end includes the newline when there is one.
  * bits: the rules whose keywords occur in the line (nwords words, owned by the
  * caller's array), or NULL when the caller did not ask for them. pos[0, npos):
- * where the keywords of those rules start, one entry per rule, when bits is
- * set and the engine reports places; npos is SCRUB_POS_UNKNOWN otherwise (or
- * when more than SCRUB_SPAN_POS rules hit the line). */
+ * where the keywords of those rules start, one entry per rule holding every
+ * start, for the first SCRUB_SPAN_POS rules found (the others have no entry),
+ * when bits is set and the engine reports places; npos is SCRUB_POS_UNKNOWN
+ * otherwise. */
 typedef struct scrub_span {
     size_t start;
     size_t end;

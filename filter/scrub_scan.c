@@ -209,54 +209,22 @@ static int confirm(scrub_worker_t *w, const scrub_rule_t *r, const uint8_t *s, s
 }
 
 /*
- * The single global-iteration routine (pre-10.47 algorithm of pcre2demo):
- * after an empty match retry at the same offset with NOTEMPTY_ATSTART |
- * ANCHORED, else advance one character (a whole UTF-8 sequence in UTF mode,
- * two bytes over CRLF). Returns 0 or SCRUB_ELIMIT / SCRUB_ENOMEM.
+ * The single global-iteration routine (pre-10.47 algorithm of pcre2demo),
+ * from *from, with match context mc (which may carry an offset limit): after
+ * an empty match retry at the same offset with NOTEMPTY_ATSTART | ANCHORED,
+ * else advance one character (a whole UTF-8 sequence in UTF mode, two bytes
+ * over CRLF). *from becomes the end of the last match (unchanged when none).
+ * Returns 0 or SCRUB_ELIMIT / SCRUB_ENOMEM.
  */
-/*
- * The first start worth trying for rule idx in the text being scanned (*from)
- * and the last (*limit): the rule's lead before the first place of its
- * keywords, and the last place (scrub_lead.h). 0 when every start must be
- * tried (no lead, or no places known for this text).
- */
-static int window_of(const scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len,
-                     size_t *from, size_t *limit)
+static int match_from(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len,
+                      pcre2_match_context *mc, size_t *from, fvec_t *fv)
 {
     const scrub_rule_t *r = &w->rs->rules[idx];
-    size_t i, f;
-
-    if (r->lead < 0 || w->pos == NULL) {
-        return 0;
-    }
-    for (i = 0; i < w->npos && w->pos[i].rule != idx; i++) {
-    }
-    if (i == w->npos) {
-        return 0;
-    }
-    f = w->pos[i].first > (size_t)r->lead ? w->pos[i].first - (size_t)r->lead : 0;
-    f = f < len ? f : len;
-    while (r->spec->utf && f > 0 && f < len && (rec[f] & 0xc0) == 0x80) {
-        f--; /* a character boundary */
-    }
-    *from = f;
-    *limit = w->pos[i].last;
-    return 1;
-}
-
-static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len, fvec_t *fv)
-{
-    const scrub_rule_t *r = &w->rs->rules[idx];
-    pcre2_match_context *mc = w->mctx;
     PCRE2_SIZE *ov;
-    size_t off = 0, limit;
+    size_t off = *from;
     uint32_t opts = 0;
     int rc;
 
-    if (window_of(w, idx, rec, len, &off, &limit)) {
-        mc = w->wctx;
-        pcre2_set_offset_limit(mc, limit);
-    }
     for (;;) {
         size_t s, e, m0, m1;
         rc = pcre2_match(r->re, rec, len, off, opts, w->md, mc);
@@ -301,11 +269,87 @@ static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t
             }
         }
         off = m1;
+        *from = m1;
         opts = m0 == m1 ? (PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED) : 0;
         if (off > len) {
             return 0;
         }
     }
+}
+
+/* Starts [a, b] of a text where a rule's matches may begin. */
+typedef struct win {
+    size_t a;
+    size_t b;
+} win_t;
+
+/*
+ * The windows where rule idx's matches can start in the current text, in
+ * order and disjoint: from its lead before each place where its keywords
+ * start up to that place (scrub_lead.h); one window from the first place to
+ * the last when there were more places than the entry keeps. Returns their
+ * number, 0 when every start must be tried (no lead, no places known).
+ */
+static size_t windows_of(const scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len,
+                         win_t *v)
+{
+    const scrub_rule_t *r = &w->rs->rules[idx];
+    const scrub_kwpos_t *e;
+    size_t i, k, n = 0, lead = (size_t)r->lead;
+
+    if (r->lead < 0 || w->pos == NULL) {
+        return 0;
+    }
+    for (i = 0; i < w->npos && w->pos[i].rule != idx; i++) {
+    }
+    if (i == w->npos) {
+        return 0;
+    }
+    e = &w->pos[i];
+    if (e->n > SCRUB_KW_AT) {
+        v[n++] = (win_t){e->first, e->last};
+    }
+    for (k = 0; e->n <= SCRUB_KW_AT && k < e->n; k++) {
+        size_t j = n++;
+        for (; j > 0 && v[j - 1].b > e->at[k]; j--) { /* insertion sort */
+            v[j] = v[j - 1];
+        }
+        v[j] = (win_t){e->at[k], e->at[k]};
+    }
+    for (i = 0, k = 0; i < n; i++) {
+        size_t a = v[i].a > lead ? v[i].a - lead : 0;
+        a = a < len ? a : len;
+        while (r->spec->utf && a > 0 && a < len && (rec[a] & 0xc0) == 0x80) {
+            a--; /* a character boundary */
+        }
+        if (k > 0 && a <= v[k - 1].b + 1) {
+            v[k - 1].b = v[i].b; /* overlaps the previous window */
+        }
+        else {
+            v[k++] = (win_t){a, v[i].b};
+        }
+    }
+    return k;
+}
+
+static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len, fvec_t *fv)
+{
+    win_t v[SCRUB_KW_AT];
+    size_t n = windows_of(w, idx, rec, len, v), off = 0, i;
+    int rc = 0;
+
+    if (n == 0) {
+        return match_from(w, idx, rec, len, w->mctx, &off, fv);
+    }
+    for (i = 0; i < n && rc == 0; i++) {
+        off = off > v[i].a ? off : v[i].a;
+        if (off > len) {
+            break;
+        }
+        pcre2_set_offset_limit(w->wctx, v[i].b);
+        rc = match_from(w, idx, rec, len, w->wctx, &off, fv);
+    }
+    return rc;
 }
 
 static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len,
