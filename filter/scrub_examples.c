@@ -45,8 +45,9 @@ static int keyword_at(const scrub_rule_t *r, const char *text, size_t n, size_t 
 
 /*
  * A rule with a lead (scrub_lead.h) is only tried up to that far before its
- * keywords: check that every match of its regex in text holds a keyword that
- * close to its start. Returns the start of a match that does not, or -1.
+ * keywords (and its lag after them): check that every match of its regex in
+ * text has a keyword starting that close to its start. Returns the start of a
+ * match that does not, or -1.
  */
 static long lead_breach(const scrub_rule_t *r, const char *text)
 {
@@ -61,8 +62,8 @@ static long lead_breach(const scrub_rule_t *r, const char *text)
     while (bad < 0 && off <= n && pcre2_match(r->re, (PCRE2_SPTR)text, n, off, 0, md, NULL) >= 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t d, ok = 0;
-        for (d = 0; d <= (size_t)r->lead && !ok; d++) {
-            ok = keyword_at(r, text, n, ov[0] + d);
+        for (d = 0; d <= (size_t)(r->lead + r->lag) && !ok; d++) {
+            ok = ov[0] + d >= (size_t)r->lag && keyword_at(r, text, n, ov[0] + d - r->lag);
         }
         bad = ok ? -1 : (long)ov[0];
         off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
@@ -102,9 +103,9 @@ int scrub_ruleset_test_examples(const scrub_ruleset_t *rs,
             }
             if (at >= 0) {
                 snprintf(line, sizeof(line), "%s: rule '%s': match example %zu: the match at "
-                         "offset %ld starts more than %ld bytes before a keyword (a bug in "
-                         "scrub_lead)", sp->ex_match.v[k].where, sp->id, k + 1, at,
-                         rs->rules[i].lead);
+                         "offset %ld has no keyword from %ld bytes before it to %ld after (a "
+                         "bug in scrub_lead)", sp->ex_match.v[k].where, sp->id, k + 1, at,
+                         rs->rules[i].lag, rs->rules[i].lead);
                 report(ctx, line);
                 failures++;
             }

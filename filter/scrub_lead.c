@@ -25,14 +25,18 @@
 
 typedef struct elem {
     int32_t lo, hi;   /* bytes this element takes */
-    int32_t at;       /* the most bytes before it in the alternative */
+    int32_t at, atlo; /* the most and the fewest bytes before it in the alternative
+                       * (negative: before its start, known from a lookbehind) */
     int32_t ch;       /* folded byte spelled here (lo = hi = 1), or -1: a gap */
 } elem_t;
 
 typedef struct alt {
     int n;            /* elements held */
+    int npre;         /* of which the first npre lie before the start */
     int cut;          /* elements were dropped: nothing more can be spelled */
-    int32_t best;     /* keyword start bound once done, else -1 */
+    int done;         /* a keyword is spelled: it starts at best at the latest, */
+    int32_t best;     /* blo at the earliest (may be negative) */
+    int32_t blo;
     int32_t lo, hi;   /* total length bounds */
     elem_t e[LEAD_ELEMS];
 } alt_t;
@@ -50,6 +54,7 @@ typedef struct rd {
     size_t nkw;
     size_t kwlen[64];         /* their lengths (the first 64 keywords are read) */
     size_t kwmax;             /* longest keyword */
+    uint8_t kwch[32];         /* the bytes keywords hold (a bitset) */
     int zero;                 /* inside an assertion (its text is not part of the match) */
     int bad;                  /* a construct this reader does not know, or no answer */
 } rd_t;
@@ -79,8 +84,11 @@ static int fold(int c)
 static void alt_init(alt_t *a)
 {
     a->n = 0;
+    a->npre = 0;
     a->cut = 0;
-    a->best = -1;
+    a->done = 0;
+    a->best = 0;
+    a->blo = 0;
     a->lo = 0;
     a->hi = 0;
 }
@@ -152,11 +160,11 @@ static int list_push(rd_t *r, list_t *l, const alt_t *a)
 
 static void alt_put(alt_t *a, int32_t lo, int32_t hi, int ch)
 {
-    int32_t at = a->hi;
+    int32_t at = a->hi, atlo = a->lo;
 
     a->lo = add_sat(a->lo, lo);
     a->hi = add_sat(a->hi, hi);
-    if (a->best >= 0 || a->cut) {
+    if (a->done || a->cut) {
         return;
     }
     if (ch < 0 && a->n > 0 && a->e[a->n - 1].ch < 0) {
@@ -171,6 +179,7 @@ static void alt_put(alt_t *a, int32_t lo, int32_t hi, int ch)
     a->e[a->n].lo = lo;
     a->e[a->n].hi = hi;
     a->e[a->n].at = at;
+    a->e[a->n].atlo = atlo;
     a->e[a->n].ch = ch;
     a->n++;
 }
@@ -181,7 +190,7 @@ static void alt_spell(const rd_t *r, alt_t *a, int from)
     int i, start;
     size_t k;
 
-    if (a->best >= 0) {
+    if (a->done) {
         return;
     }
     start = from - (int)r->kwmax + 1;
@@ -198,34 +207,96 @@ static void alt_spell(const rd_t *r, alt_t *a, int from)
             for (j = 0; j < m && a->e[i + (int)j].ch == (unsigned char)w[j]; j++) {
             }
             if (j == m && i + (int)m > from) {
+                a->done = 1;
                 a->best = a->e[i].at;
-                a->n = 0; /* done: the elements are no longer read */
+                a->blo = a->e[i].atlo;
+                a->n = 0; /* the elements are no longer read */
+                a->npre = 0;
                 return;
             }
         }
     }
 }
 
-/* Append b to a (open: not done, not cut), then look for keywords that end
- * in b's part. */
-static void alt_join(const rd_t *r, alt_t *a, const alt_t *b)
+/*
+ * b's elements before its start (from a lookbehind) end where a ends: check
+ * them against a's bytes there, and put those before a's start in front of
+ * a. Only when a has one length and nothing before its start yet; otherwise
+ * they are left out (less is known, which is sound). Returns 0 when they
+ * contradict a (no text matches both), else 1; *again is set when a
+ * changed where a keyword could already be spelled.
+ */
+static int alt_overlay(alt_t *a, const alt_t *b, int *again)
 {
-    int from = a->n, i;
+    int i, k, front = 0;
 
-    if (b->best >= 0) {
-        int32_t at = add_sat(a->hi, b->best);
+    if (a->lo != a->hi || a->cut || a->npre > 0) {
+        return 1;
+    }
+    for (i = 0; i < b->npre; i++) {
+        const elem_t *p = &b->e[i];
+        int32_t x = a->hi + p->at;
+        if (x < 0) {
+            if (x + p->hi > 0) {
+                return 1; /* a gap across a's start: left out, as a whole */
+            }
+            front++;
+            continue;
+        }
+        for (k = 0; k < a->n && a->e[k].at != x; k++) {
+        }
+        if (k == a->n || p->ch < 0) {
+            continue;
+        }
+        if (a->e[k].ch >= 0 && a->e[k].ch != p->ch) {
+            return 0;
+        }
+        if (a->e[k].ch < 0 && a->e[k].lo == 1 && a->e[k].hi == 1) {
+            a->e[k].ch = p->ch; /* a one-byte gap the lookbehind spells */
+            *again = 1;
+        }
+    }
+    if (front > 0 && a->n + front <= LEAD_ELEMS) {
+        memmove(&a->e[front], &a->e[0], (size_t)a->n * sizeof(a->e[0]));
+        for (i = 0; i < front; i++) {
+            a->e[i] = b->e[i];
+            a->e[i].at = a->hi + b->e[i].at;
+            a->e[i].atlo = a->e[i].at;
+        }
+        a->n += front;
+        a->npre = front;
+        *again = 1;
+    }
+    return 1;
+}
+
+/* Append b to a (open: not done, not cut), then look for keywords that end
+ * in b's part. Returns 0 when the two cannot both match (see alt_overlay). */
+static int alt_join(const rd_t *r, alt_t *a, const alt_t *b)
+{
+    int from, i, again = 0;
+
+    if (b->done) {
+        int32_t at = a->hi == LEAD_INF ? LEAD_INF : a->hi + b->best;
+        a->blo = a->lo + b->blo;
         a->lo = add_sat(a->lo, b->lo);
         a->hi = add_sat(a->hi, b->hi);
         if (at != LEAD_INF) {
+            a->done = 1;
             a->best = at;
             a->n = 0;
+            a->npre = 0;
         }
         else {
             a->cut = 1;
         }
-        return;
+        return 1;
     }
-    for (i = 0; i < b->n; i++) {
+    if (b->npre > 0 && !alt_overlay(a, b, &again)) {
+        return 0;
+    }
+    from = again ? 0 : a->n;
+    for (i = b->npre; i < b->n; i++) {
         alt_put(a, b->e[i].lo, b->e[i].hi, b->e[i].ch);
     }
     /* alt_put added b's kept elements to the totals: a cut b may be longer */
@@ -234,6 +305,7 @@ static void alt_join(const rd_t *r, alt_t *a, const alt_t *b)
         a->hi = LEAD_INF;
     }
     alt_spell(r, a, from);
+    return 1;
 }
 
 /* Length bounds over the alternatives of l that are not done. */
@@ -245,7 +317,7 @@ static void open_bounds(const list_t *l, int32_t *lo, int32_t *hi, int *any)
     *hi = 0;
     *any = 0;
     for (i = 0; i < l->n; i++) {
-        if (l->v[i].best < 0) {
+        if (!l->v[i].done) {
             *lo = l->v[i].lo < *lo ? l->v[i].lo : *lo;
             *hi = l->v[i].hi > *hi ? l->v[i].hi : *hi;
             *any = 1;
@@ -261,7 +333,7 @@ static void list_squash(list_t *l)
 
     open_bounds(l, &lo, &hi, &any);
     for (i = 0; i < l->n; i++) {
-        if (l->v[i].best >= 0) {
+        if (l->v[i].done) {
             if (k != i) {
                 alt_copy(&l->v[k], &l->v[i]);
             }
@@ -286,14 +358,14 @@ static list_t *list_cat(rd_t *r, const list_t *a, list_t *b)
         return NULL;
     }
     for (i = 0; i < a->n; i++) {
-        open += a->v[i].best < 0 && !a->v[i].cut;
+        open += !a->v[i].done && !a->v[i].cut;
     }
     if (open * b->n + (a->n - open) > LEAD_ALTS) {
         list_squash(b);
     }
     for (i = 0; i < a->n && !r->bad; i++) {
         const alt_t *x = &a->v[i];
-        if (x->best >= 0 || x->cut) {
+        if (x->done || x->cut) {
             /* nothing more is spelled in x: only its length bounds grow */
             alt_t c;
             int32_t lo = LEAD_INF, hi = 0;
@@ -310,8 +382,10 @@ static list_t *list_cat(rd_t *r, const list_t *a, list_t *b)
         for (j = 0; j < b->n && !r->bad; j++) {
             alt_t c;
             alt_copy(&c, x);
-            alt_join(r, &c, &b->v[j]);
-            if (c.best < 0 && (c.cut || c.hi == LEAD_INF) && r->zero == 0) {
+            if (!alt_join(r, &c, &b->v[j])) {
+                continue; /* no text matches both */
+            }
+            if (!c.done && (c.cut || c.hi == LEAD_INF) && r->zero == 0) {
                 r->bad = 1; /* no keyword can be placed in this alternative any more */
             }
             list_push(r, out, &c);
@@ -505,14 +579,16 @@ static void read_class(rd_t *r, bset_t *s)
     }
 }
 
-/* One byte position holding any byte of s: one alternative per folded byte
- * when they are few, else a one-byte gap; a gap of 1..4 when s may hold a
- * multi-byte character. */
+/* One byte position holding any byte of s: when s folds to few bytes, one
+ * alternative per folded byte that some keyword holds and a one-byte gap for
+ * the others (they spell nothing); else one gap. A gap of 1..4 when s may
+ * hold a multi-byte character. */
 static list_t *set_list(rd_t *r, bset_t *s, int ci)
 {
     list_t *l = list_new(r);
     uint8_t seen[32] = {0};
-    int c, w, nf = 0;
+    int c, w, nf = 0, other = 0, all = 0;
+    uint8_t any[32] = {0};
     alt_t a;
 
     if (l == NULL) {
@@ -530,18 +606,24 @@ static list_t *set_list(rd_t *r, bset_t *s, int ci)
         while (bits != 0) {
             c = fold(w * 8 + __builtin_ctz(bits));
             bits &= bits - 1;
-            if (!((seen[c >> 3] >> (c & 7)) & 1)) {
+            if (!((any[c >> 3] >> (c & 7)) & 1)) {
+                any[c >> 3] |= (uint8_t)(1u << (c & 7));
+                all++;
+            }
+            if (!((r->kwch[c >> 3] >> (c & 7)) & 1)) {
+                other = 1;
+            }
+            else if (!((seen[c >> 3] >> (c & 7)) & 1)) {
                 seen[c >> 3] |= (uint8_t)(1u << (c & 7));
                 nf++;
             }
         }
     }
-    if (nf == 0 || nf > LEAD_SPLIT) {
-        alt_put(&a, 1, 1, -1);
-        list_push(r, l, &a);
-        return l;
+    if (all > LEAD_SPLIT) {
+        nf = 0;
+        other = 1;
     }
-    for (w = 0; w < 32; w++) {
+    for (w = 0; w < 32 && nf > 0; w++) {
         unsigned bits = seen[w];
         while (bits != 0) {
             alt_init(&a);
@@ -549,6 +631,11 @@ static list_t *set_list(rd_t *r, bset_t *s, int ci)
             bits &= bits - 1;
             list_push(r, l, &a);
         }
+    }
+    if (other || nf == 0) {
+        alt_init(&a);
+        alt_put(&a, 1, 1, -1);
+        list_push(r, l, &a);
     }
     return l;
 }
@@ -633,10 +720,46 @@ static int read_flags(rd_t *r, int ci)
 }
 
 /* After '(': a group or an assertion; *ci may change for "(?i)". */
+/*
+ * A positive lookbehind whose alternatives in[] have one length each: the
+ * bytes they spell lie just before the place of the assertion. Each becomes
+ * an alternative of length 0 holding them before its start (alt_overlay puts
+ * them in place); one of another kind becomes the empty alternative.
+ */
+static list_t *behind_list(rd_t *r, const list_t *in)
+{
+    list_t *out = list_new(r);
+    int i, k;
+
+    for (i = 0; out != NULL && i < in->n; i++) {
+        const alt_t *b = &in->v[i];
+        alt_t a;
+        alt_init(&a);
+        if (b->lo == b->hi && b->hi != LEAD_INF && !b->cut && b->npre == 0) {
+            if (b->done) {
+                a.done = 1;
+                a.best = b->best - b->hi;
+                a.blo = b->blo - b->hi;
+            }
+            for (k = 0; !b->done && k < b->n; k++) {
+                a.e[k] = b->e[k];
+                a.e[k].at = b->e[k].at - b->hi;
+                a.e[k].atlo = a.e[k].at;
+            }
+            a.n = a.npre = b->done ? 0 : b->n;
+        }
+        if (list_push(r, out, &a) != 0) {
+            list_free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 static list_t *read_group(rd_t *r, int *ci)
 {
     list_t *in;
-    int zero = 0, gci = *ci;
+    int zero = 0, behind = 0, gci = *ci;
 
     if (r->p[0] == '?') {
         r->p++;
@@ -648,6 +771,7 @@ static list_t *read_group(rd_t *r, int *ci)
             zero = 1;
         }
         else if (r->p[0] == '<' && (r->p[1] == '=' || r->p[1] == '!')) {
+            behind = r->p[1] == '=';
             r->p += 2;
             zero = 1;
         }
@@ -693,6 +817,11 @@ static list_t *read_group(rd_t *r, int *ci)
         return NULL;
     }
     r->p++;
+    if (behind && r->zero == 0) {
+        list_t *out = behind_list(r, in);
+        list_free(in);
+        return out;
+    }
     if (zero) {
         list_free(in);
         return list_empty(r);
@@ -894,7 +1023,7 @@ static int all_done(const list_t *l)
     int i;
 
     for (i = 0; i < l->n; i++) {
-        if (l->v[i].best < 0) {
+        if (!l->v[i].done) {
             return 0;
         }
     }
@@ -967,14 +1096,15 @@ static list_t *read_alternation(rd_t *r, int ci)
     return NULL;
 }
 
-long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw)
+long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, long *lag)
 {
-    rd_t r = {pat, utf, kw, nkw, {0}, 0, 0, 0};
+    rd_t r = {pat, utf, kw, nkw, {0}, 0, {0}, 0, 0};
     list_t *l;
     long k = 0;
     size_t i;
     int j;
 
+    *lag = 0;
     if (nkw == 0 || nkw > 64) {
         return -1;
     }
@@ -985,6 +1115,10 @@ long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw)
         }
         r.kwlen[i] = m;
         r.kwmax = m > r.kwmax ? m : r.kwmax;
+        for (; m > 0; m--) {
+            uint8_t c = (uint8_t)kw[i][m - 1];
+            r.kwch[c >> 3] |= (uint8_t)(1u << (c & 7));
+        }
     }
     l = read_alternation(&r, 0);
     if (l == NULL || r.bad || *r.p != '\0') {
@@ -992,8 +1126,13 @@ long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw)
         return -1;
     }
     for (j = 0; j < l->n && k >= 0; j++) {
-        k = l->v[j].best < 0 ? -1 : (l->v[j].best > k ? l->v[j].best : k);
+        const alt_t *a = &l->v[j];
+        k = !a->done ? -1 : (a->best > k ? a->best : k);
+        *lag = a->done && -(long)a->blo > *lag ? -(long)a->blo : *lag;
     }
     list_free(l);
+    if (k < 0) {
+        *lag = 0;
+    }
     return k;
 }

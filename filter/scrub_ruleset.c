@@ -597,9 +597,10 @@ static void *jit_all(void *arg)
     for (i = 0; i < rs->nrules; i++) {
         scrub_rule_t *r = &rs->rules[i];
         r->lead = -1;
+        r->lag = 0;
         if (i < rs->ntext && r->re != NULL && r->detector == SCRUB_DET_REGEX) {
             r->lead = scrub_lead(r->spec->regex.s, r->spec->utf,
-                                 (const char *const *)r->keywords, r->nkeywords);
+                                 (const char *const *)r->keywords, r->nkeywords, &r->lag);
         }
         r->jit = jit_one(r->re);
         (void)jit_one(r->key_re);

@@ -35,6 +35,7 @@ typedef struct scrub_rule {
     uint32_t minlen;                /* no match in a text shorter than this (PCRE2_INFO_MINLENGTH) */
     long lead;                      /* matches start at most this far before a keyword, or -1
                                      * (unknown: every start is tried); see scrub_lead.h */
+    long lag;                       /* ... and at most this far after one */
     uint32_t group;                 /* capture holding the secret (0 = whole match) */
     scrub_action_t action;          /* what a finding does */
     const char *replacement;        /* template for redact/hash */

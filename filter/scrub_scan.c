@@ -286,7 +286,7 @@ typedef struct win {
 /*
  * The windows where rule idx's matches can start in the current text, in
  * order and disjoint: from its lead before each place where its keywords
- * start up to that place (scrub_lead.h); one window from the first place to
+ * start to its lag after that place (scrub_lead.h); one window from the first place to
  * the last when there were more places than the entry keeps. Returns their
  * number, 0 when every start must be tried (no lead, no places known).
  */
@@ -295,7 +295,7 @@ static size_t windows_of(const scrub_worker_t *w, uint32_t idx, const uint8_t *r
 {
     const scrub_rule_t *r = &w->rs->rules[idx];
     const scrub_kwpos_t *e;
-    size_t i, k, n = 0, lead = (size_t)r->lead;
+    size_t i, k, n = 0, lead = (size_t)r->lead, lag = (size_t)r->lag;
 
     if (r->lead < 0 || w->pos == NULL) {
         return 0;
@@ -323,10 +323,10 @@ static size_t windows_of(const scrub_worker_t *w, uint32_t idx, const uint8_t *r
             a--; /* a character boundary */
         }
         if (k > 0 && a <= v[k - 1].b + 1) {
-            v[k - 1].b = v[i].b; /* overlaps the previous window */
+            v[k - 1].b = v[i].b + lag; /* overlaps the previous window */
         }
         else {
-            v[k++] = (win_t){a, v[i].b};
+            v[k++] = (win_t){a, v[i].b + lag};
         }
     }
     return k;

@@ -12,7 +12,8 @@
 typedef struct lead_case {
     const char *pat;
     const char *kw;   /* comma-separated, folded */
-    long want;
+    long want;        /* lead */
+    long lag;
 } lead_case_t;
 
 /* Split "a,b,c" into v (pointers into buf). */
@@ -34,62 +35,71 @@ static size_t split_kw(const char *s, char *buf, size_t cap, const char **v, siz
     return n;
 }
 
-static long lead_of(const char *pat, const char *kws)
+static long lead_of(const char *pat, const char *kws, long *lag)
 {
     char buf[512];
     const char *v[32];
     size_t n = split_kw(kws, buf, sizeof(buf), v, 32);
 
-    return scrub_lead(pat, 1, v, n);
+    return scrub_lead(pat, 1, v, n, lag);
 }
 
 static const lead_case_t CASES[] = {
     /* the keyword is where the match starts */
-    {"secret=\\S+", "secret", 0},
-    {"(?i:secret)=\\S+", "secret", 0},
-    {"(?i)SeCrEt=\\S+", "secret", 0},
-    {"\\bsecret\\s*=", "secret", 0},
-    {"(?<![A-Za-z])secret=", "secret", 0},
-    {"(?:(?<![A-Za-z0-9_])|(?<=%[0-9A-Fa-f]{2}))(ghp_[A-Za-z0-9]{36})", "ghp_", 0},
+    {"secret=\\S+", "secret", 0, 0},
+    {"(?i:secret)=\\S+", "secret", 0, 0},
+    {"(?i)SeCrEt=\\S+", "secret", 0, 0},
+    {"\\bsecret\\s*=", "secret", 0, 0},
+    {"(?<![A-Za-z])secret=", "secret", 0, 0},
+    {"(?:(?<![A-Za-z0-9_])|(?<=%[0-9A-Fa-f]{2}))(ghp_[A-Za-z0-9]{36})", "ghp_", 0, 0},
     /* before the keyword: a bounded prefix */
-    {"proxy-authorization|authorization", "authorization", 6},
-    {"[a-z][a-z0-9+.-]{1,30}://", "://", 31},
-    {"x?y?secret", "secret", 2},
-    {"(?:ab|abcd)token", "token", 4},
-    {"[0-9a-f]{32}-us[0-9]{1,2}", "-us0,-us1,-us2,-us3,-us4,-us5,-us6,-us7,-us8,-us9", 32},
+    {"proxy-authorization|authorization", "authorization", 6, 0},
+    {"[a-z][a-z0-9+.-]{1,30}://", "://", 31, 0},
+    {"x?y?secret", "secret", 2, 0},
+    {"(?:ab|abcd)token", "token", 4, 0},
+    {"[0-9a-f]{32}-us[0-9]{1,2}", "-us0,-us1,-us2,-us3,-us4,-us5,-us6,-us7,-us8,-us9", 32, 0},
     /* small classes and optional parts spell keywords one way each */
-    {"api[_.-]?key=", "api_key,api.key,api-key,apikey", 0},
-    {"(?i:id[_-]?token)", "id_token,id-token,idtoken", 0},
-    {"\\Qa.b\\E=", "a.b", 0},
-    {"\\x41\\x{42}C", "abc", 0},
+    {"api[_.-]?key=", "api_key,api.key,api-key,apikey", 0, 0},
+    {"(?i:id[_-]?token)", "id_token,id-token,idtoken", 0, 0},
+    {"\\Qa.b\\E=", "a.b", 0, 0},
+    {"\\x41\\x{42}C", "abc", 0, 0},
     /* every alternative needs a keyword */
-    {"secret|password", "secret,password", 0},
-    {"auth(?:orization|[_-]?header)", "authorization,auth_header,auth-header", -1},
-    {"auth(?:orization|[_-]?header)", "authorization,auth_header,auth-header,authheader", 0},
-    {"api[_.-]?key=", "api_key,apikey", -1},
+    {"secret|password", "secret,password", 0, 0},
+    {"auth(?:orization|[_-]?header)", "authorization,auth_header,auth-header", -1, 0},
+    {"auth(?:orization|[_-]?header)", "authorization,auth_header,auth-header,authheader", 0, 0},
+    {"api[_.-]?key=", "api_key,apikey", -1, 0},
     /* keywords that need not be there, or not within a bound */
-    {"(?:secret)?=\\S+", "secret", -1},
-    {"\\w+secret", "secret", -1},
-    {".*secret", "secret", -1},
-    {"(?=.*secret)token", "secret", -1},
-    {"(?<=secret)=\\S+", "secret", -1},
-    {"[s]ecret", "secret", 0},
-    {"[sz]ecret", "secret", -1},
+    {"(?:secret)?=\\S+", "secret", -1, 0},
+    {"\\w+secret", "secret", -1, 0},
+    {".*secret", "secret", -1, 0},
+    {"(?=.*secret)token", "secret", -1, 0},
+    {"(?<!secret)=\\S+", "secret", -1, 0},
+    /* a keyword partly or wholly in a lookbehind: it starts before the match */
+    {"(?<=secret)=\\S+", "secret", 0, 6},
+    {"pass(?:word|(?<=[_.-]pass))=", "password,_pass,.pass,-pass", 0, 1},
+    {"pass(?:word|(?<=[_.]pass))=", "password,_pass", -1, 0},
+    {"(?<=auth[_.-]|api[_.-])token", "auth_token,auth.token,auth-token,api_token,api.token,api-token", 0, 5},
+    {"(?<=%[0-9A-F]{2})secret", "secret", 0, 0},
+    {"x(?<=yx)secret", "secret", 1, 0},
+    /* bytes no keyword holds are gaps: no alternatives for them */
+    {"(?:(?<![a-z])|(?<=%[0-9A-F]{2})|(?<=\\\\[nrt]))xox[pe](?:-[0-9]{10,13}){3}-", "xoxp-,xoxe-", 0, 0},
+    {"[s]ecret", "secret", 0, 0},
+    {"[sz]ecret", "secret", -1, 0},
     /* constructs the reader does not take */
-    {"\\Gsecret", "secret", -1},
-    {"x\\Ksecret", "secret", -1},
-    {"(a)\\1secret", "secret", -1},
-    {"(?x) secret", "secret", -1},
-    {"(*UTF)secret", "secret", -1},
-    {"(?(?=a)secret|token)", "secret,token", -1},
-    {"secret", "", -1},
+    {"\\Gsecret", "secret", -1, 0},
+    {"x\\Ksecret", "secret", -1, 0},
+    {"(a)\\1secret", "secret", -1, 0},
+    {"(?x) secret", "secret", -1, 0},
+    {"(*UTF)secret", "secret", -1, 0},
+    {"(?(?=a)secret|token)", "secret,token", -1, 0},
+    {"secret", "", -1, 0},
     /* after the keyword nothing is read */
-    {"secret(?(?=a)x|y)", "secret", 0},
-    {"token[^\\n]{0,80}?(?<![0-9])([0-9]{6})", "token", 0},
+    {"secret(?(?=a)x|y)", "secret", 0, 0},
+    {"token[^\\n]{0,80}?(?<![0-9])([0-9]{6})", "token", 0, 0},
     /* non-ASCII text before a keyword: UTF-8 characters of 1 to 4 bytes */
-    {"\xc3\xa9secret", "secret", 2},
-    {"[^a]secret", "secret", 4},
-    {".secret", "secret", 4},
+    {"\xc3\xa9secret", "secret", 2, 0},
+    {"[^a]secret", "secret", 4, 0},
+    {".secret", "secret", 4, 0},
 };
 
 UT_TEST(lead_cases)
@@ -97,23 +107,26 @@ UT_TEST(lead_cases)
     size_t i;
 
     for (i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
-        long got = lead_of(CASES[i].pat, CASES[i].kw);
-        if (got != CASES[i].want) {
-            fprintf(stderr, "  case %zu: %s [%s]: got %ld want %ld\n", i, CASES[i].pat,
-                    CASES[i].kw, got, CASES[i].want);
+        long lag = -1, got = lead_of(CASES[i].pat, CASES[i].kw, &lag);
+        if (got != CASES[i].want || lag != CASES[i].lag) {
+            fprintf(stderr, "  case %zu: %s [%s]: got %ld/%ld want %ld/%ld\n", i, CASES[i].pat,
+                    CASES[i].kw, got, lag, CASES[i].want, CASES[i].lag);
         }
         UT_CHECK_INT(got, CASES[i].want);
+        UT_CHECK_INT(lag, CASES[i].lag);
     }
 }
 
 UT_TEST(lead_non_utf_bytes)
 {
     const char *kw[] = {"secret"};
+    long lag;
 
     /* without UTF, [^a] and . are one byte */
-    UT_CHECK_INT(scrub_lead("[^a]secret", 0, kw, 1), 1);
-    UT_CHECK_INT(scrub_lead(".secret", 0, kw, 1), 1);
-    UT_CHECK_INT(scrub_lead("\xc3\xa9secret", 0, kw, 1), 2);
+    UT_CHECK_INT(scrub_lead("[^a]secret", 0, kw, 1, &lag), 1);
+    UT_CHECK_INT(scrub_lead(".secret", 0, kw, 1, &lag), 1);
+    UT_CHECK_INT(scrub_lead("\xc3\xa9secret", 0, kw, 1, &lag), 2);
+    UT_CHECK_INT(lag, 0);
 }
 
 static uint64_t rnd(uint64_t *st)
@@ -155,7 +168,7 @@ UT_TEST(lead_property_random_texts)
         "secret", "SECRET", "token", "password", "authorization", "proxy-", "auth_header",
         "api", "_", ".", "-", "key", "=", ":", "//", "://", "https", "x", "y", "ab", "abcd",
         "-us", "7", "0123456789abcdef", "\xc3\xa9", " ", "id", "ghp_", "%2F", "\"", "A", "B",
-        "C", "a.b", "\n",
+        "C", "a.b", "\n", "pass", "word", "_pass", "auth.", "api-", "yx", "%2F", "%41",
     };
     uint64_t st = 0x9e3779b97f4a7c15ULL;
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
@@ -166,7 +179,7 @@ UT_TEST(lead_property_random_texts)
         char buf[512];
         const char *kw[32];
         size_t nkw = split_kw(CASES[i].kw, buf, sizeof(buf), kw, 32);
-        long lead = CASES[i].want;
+        long lead = CASES[i].want, lag = CASES[i].lag;
         int err, round;
         PCRE2_SIZE eo;
         pcre2_code *re;
@@ -187,12 +200,12 @@ UT_TEST(lead_property_random_texts)
             while (off <= n && pcre2_match(re, (PCRE2_SPTR)text, n, off, 0, md, NULL) >= 0) {
                 PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
                 size_t s = ov[0], d, ok = 0;
-                for (d = 0; d <= (size_t)lead && !ok; d++) {
-                    ok = kw_starts(text, n, s + d, kw, nkw);
+                for (d = 0; d <= (size_t)(lead + lag) && !ok; d++) {
+                    ok = s + d >= (size_t)lag && kw_starts(text, n, s + d - lag, kw, nkw);
                 }
                 if (!ok) {
-                    fprintf(stderr, "  %s: match at %zu has no keyword within %ld\n",
-                            CASES[i].pat, s, lead);
+                    fprintf(stderr, "  %s: match at %zu has no keyword from -%ld to %ld\n",
+                            CASES[i].pat, s, lag, lead);
                 }
                 UT_CHECK(ok);
                 checked++;
