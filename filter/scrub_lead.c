@@ -18,7 +18,7 @@
  * lose keywords, never invent one, so the answer stays sound.
  */
 
-#define LEAD_ALTS 64
+#define LEAD_ALTS 128
 #define LEAD_ELEMS 40
 #define LEAD_INF INT32_MAX
 #define LEAD_SPLIT 10   /* a class of up to this many folded bytes becomes alternatives */
@@ -56,6 +56,8 @@ typedef struct rd {
     size_t kwmax;             /* longest keyword */
     uint8_t kwch[32];         /* the bytes keywords hold (a bitset) */
     int zero;                 /* inside an assertion (its text is not part of the match) */
+    struct list *pool[32];    /* freed lists, kept for reuse (allocations dominate otherwise) */
+    int npool;
     int bad;                  /* a construct this reader does not know, or no answer */
 } rd_t;
 
@@ -96,8 +98,14 @@ static void alt_init(alt_t *a)
 
 static list_t *list_new(rd_t *r)
 {
-    list_t *l = calloc(1, sizeof(*l));
+    list_t *l;
 
+    if (r->npool > 0) {
+        l = r->pool[--r->npool];
+        l->n = 0;
+        return l;
+    }
+    l = calloc(1, sizeof(*l));
     if (l != NULL) {
         l->cap = 2;
         l->v = malloc((size_t)l->cap * sizeof(*l->v));
@@ -110,12 +118,17 @@ static list_t *list_new(rd_t *r)
     return l;
 }
 
-static void list_free(list_t *l)
+static void list_free(rd_t *r, list_t *l)
 {
-    if (l != NULL) {
-        free(l->v);
-        free(l);
+    if (l == NULL) {
+        return;
     }
+    if (r->npool < (int)(sizeof(r->pool) / sizeof(r->pool[0]))) {
+        r->pool[r->npool++] = l;
+        return;
+    }
+    free(l->v);
+    free(l);
 }
 
 /* A list holding one alternative: the empty one. */
@@ -392,7 +405,7 @@ static list_t *list_cat(rd_t *r, const list_t *a, list_t *b)
         }
     }
     if (r->bad) {
-        list_free(out);
+        list_free(r, out);
         return NULL;
     }
     return out;
@@ -681,8 +694,8 @@ static list_t *quoted_list(rd_t *r, int ci)
         if (c >= 0x80 && r->utf && ci) {
             skip_utf8_tail(r);
         }
-        list_free(one);
-        list_free(out);
+        list_free(r, one);
+        list_free(r, out);
         out = nx;
     }
     if (*r->p != '\0') {
@@ -749,7 +762,7 @@ static list_t *behind_list(rd_t *r, const list_t *in)
             a.n = a.npre = b->done ? 0 : b->n;
         }
         if (list_push(r, out, &a) != 0) {
-            list_free(out);
+            list_free(r, out);
             return NULL;
         }
     }
@@ -812,18 +825,18 @@ static list_t *read_group(rd_t *r, int *ci)
     in = read_alternation(r, gci);
     r->zero -= zero;
     if (in == NULL || *r->p != ')') {
-        list_free(in);
+        list_free(r, in);
         r->bad = 1;
         return NULL;
     }
     r->p++;
     if (behind && r->zero == 0) {
         list_t *out = behind_list(r, in);
-        list_free(in);
+        list_free(r, in);
         return out;
     }
     if (zero) {
-        list_free(in);
+        list_free(r, in);
         return list_empty(r);
     }
     return in;
@@ -936,7 +949,7 @@ static list_t *repeat(rd_t *r, list_t *a, long lo, long hi)
     }
     if (lo == 0 && hi == 1) {
         if (list_push(r, a, &g) != 0) {
-            list_free(a);
+            list_free(r, a);
             return NULL;
         }
         return a;
@@ -949,7 +962,7 @@ static list_t *repeat(rd_t *r, list_t *a, long lo, long hi)
     }
     if (lo == 0) {
         alt_put(&g, 0, mul_sat(mhi, hi), -1);
-        list_free(a);
+        list_free(r, a);
         out = list_new(r);
         if (out != NULL) {
             list_push(r, out, &g);
@@ -960,14 +973,14 @@ static list_t *repeat(rd_t *r, list_t *a, long lo, long hi)
     {
         list_t *gl = list_new(r);
         if (gl == NULL) {
-            list_free(a);
+            list_free(r, a);
             return NULL;
         }
         alt_put(&g, mul_sat(mlo, lo - 1), hi < 0 ? LEAD_INF : mul_sat(mhi, hi - 1), -1);
         list_push(r, gl, &g);
         out = list_cat(r, a, gl);
-        list_free(gl);
-        list_free(a);
+        list_free(r, gl);
+        list_free(r, a);
         return out;
     }
 }
@@ -1045,20 +1058,20 @@ static list_t *read_sequence(rd_t *r, int *ci)
         }
         atom = read_atom(r, ci);
         if (atom == NULL || r->bad) {
-            list_free(atom);
-            list_free(cur);
+            list_free(r, atom);
+            list_free(r, cur);
             return NULL;
         }
         if (read_quant(r, &lo, &hi)) {
             atom = repeat(r, atom, lo, hi);
             if (atom == NULL) {
-                list_free(cur);
+                list_free(r, cur);
                 return NULL;
             }
         }
         nx = list_cat(r, cur, atom);
-        list_free(atom);
-        list_free(cur);
+        list_free(r, atom);
+        list_free(r, cur);
         cur = nx;
     }
     return cur;
@@ -1072,7 +1085,7 @@ static list_t *read_alternation(rd_t *r, int ci)
         list_t *seq = read_sequence(r, &ci);
         int i;
         if (seq == NULL) {
-            list_free(all);
+            list_free(r, all);
             return NULL;
         }
         for (i = 0; i < seq->n; i++) {
@@ -1083,9 +1096,9 @@ static list_t *read_alternation(rd_t *r, int ci)
                 break;
             }
         }
-        list_free(seq);
+        list_free(r, seq);
         if (r->bad) {
-            list_free(all);
+            list_free(r, all);
             return NULL;
         }
         if (*r->p != '|') {
@@ -1096,9 +1109,19 @@ static list_t *read_alternation(rd_t *r, int ci)
     return NULL;
 }
 
+/* Free the lists kept for reuse. */
+static void pool_drain(rd_t *r)
+{
+    while (r->npool > 0) {
+        list_t *l = r->pool[--r->npool];
+        free(l->v);
+        free(l);
+    }
+}
+
 long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, long *lag)
 {
-    rd_t r = {pat, utf, kw, nkw, {0}, 0, {0}, 0, 0};
+    rd_t r = {pat, utf, kw, nkw, {0}, 0, {0}, 0, {0}, 0, 0};
     list_t *l;
     long k = 0;
     size_t i;
@@ -1121,18 +1144,16 @@ long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, lon
         }
     }
     l = read_alternation(&r, 0);
-    if (l == NULL || r.bad || *r.p != '\0') {
-        list_free(l);
-        return -1;
-    }
-    for (j = 0; j < l->n && k >= 0; j++) {
+    for (j = 0; l != NULL && !r.bad && *r.p == '\0' && j < l->n && k >= 0; j++) {
         const alt_t *a = &l->v[j];
         k = !a->done ? -1 : (a->best > k ? a->best : k);
         *lag = a->done && -(long)a->blo > *lag ? -(long)a->blo : *lag;
     }
-    list_free(l);
-    if (k < 0) {
+    if (l == NULL || r.bad || *r.p != '\0' || k < 0) {
+        k = -1;
         *lag = 0;
     }
+    list_free(&r, l);
+    pool_drain(&r);
     return k;
 }

@@ -581,20 +581,21 @@ static int jit_one(pcre2_code *re)
     return re != NULL && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
 }
 
-/*
- * JIT-compile every final pattern of rs (merged allow lists once, not their
- * members) and read how far each text rule's matches start before its
- * keywords (r->lead). A thread entry: at load it runs beside build_prefilter,
- * which reads other fields of the same rules (keywords, detector, key names)
- * and writes only the rule set's prefilter fields, never a pattern, r->jit
- * or r->lead.
- */
-static void *jit_all(void *arg)
-{
-    scrub_ruleset_t *rs = arg;
-    size_t i, k;
+/* Load-time work shared by two threads: the next rule whose lead is to be read. */
+typedef struct load_jobs {
+    scrub_ruleset_t *rs;
+    size_t next_lead;    /* taken with an atomic fetch-add */
+} load_jobs_t;
 
-    for (i = 0; i < rs->nrules; i++) {
+/* Read how far the text rules' matches start before their keywords (r->lead,
+ * r->lag; scrub_lead.h), taking rules one at a time from jobs, so that the
+ * two load threads share the work. */
+static void lead_rules(load_jobs_t *jobs)
+{
+    scrub_ruleset_t *rs = jobs->rs;
+    size_t i;
+
+    while ((i = __atomic_fetch_add(&jobs->next_lead, 1, __ATOMIC_RELAXED)) < rs->nrules) {
         scrub_rule_t *r = &rs->rules[i];
         r->lead = -1;
         r->lag = 0;
@@ -602,6 +603,24 @@ static void *jit_all(void *arg)
             r->lead = scrub_lead(r->spec->regex.s, r->spec->utf,
                                  (const char *const *)r->keywords, r->nkeywords, &r->lag);
         }
+    }
+}
+
+/*
+ * JIT-compile every final pattern of rs (merged allow lists once, not their
+ * members), then help with the leads. A thread entry: at load it runs beside
+ * build_prefilter, which reads other fields of the same rules (keywords,
+ * detector, key names) and writes only the rule set's prefilter fields, never
+ * a pattern or r->jit; each r->lead is written by the one thread that took it.
+ */
+static void *jit_all(void *arg)
+{
+    load_jobs_t *jobs = arg;
+    scrub_ruleset_t *rs = jobs->rs;
+    size_t i, k;
+
+    for (i = 0; i < rs->nrules; i++) {
+        scrub_rule_t *r = &rs->rules[i];
         r->jit = jit_one(r->re);
         (void)jit_one(r->key_re);
         for (k = 0; k < r->nallow; k++) {
@@ -614,23 +633,27 @@ static void *jit_all(void *arg)
     for (k = 0; k < rs->nkey_exempt_re; k++) {
         (void)jit_one(rs->key_exempt_re[k]);
     }
+    lead_rules(jobs);
     return NULL;
 }
 
-/* The prefilter (Vectorscan's compile, the longest step of a load) and the
- * JIT compilation of the patterns, on two threads when one can be started. */
+/* The prefilter (Vectorscan's compile, the longest step of a load), the JIT
+ * compilation of the patterns and the leads, on two threads when one can be
+ * started (the leads go to whichever thread is free first). */
 static int build_prefilter_and_jit(scrub_ruleset_t *rs, const scrub_load_opts_t *o)
 {
+    load_jobs_t jobs = {rs, 0};
     pthread_t t;
-    int threaded = pthread_create(&t, NULL, jit_all, rs) == 0;
+    int threaded = pthread_create(&t, NULL, jit_all, &jobs) == 0;
     int rc;
     size_t i;
 
     if (!threaded) {
-        jit_all(rs);
+        jit_all(&jobs);
     }
     rc = build_prefilter(rs);
     if (threaded) {
+        lead_rules(&jobs);
         pthread_join(t, NULL);
     }
     for (i = 0; i < rs->ntext; i++) {
