@@ -56,6 +56,12 @@ struct scrub_worker {
     size_t npos;
     pcre2_match_context *wctx;      /* mctx with an offset limit: rules matched in a window */
     scrub_span_t cspan;             /* keyword places found by select_rules' own pass */
+    scrub_span_t rspan;             /* structured records: the same for the whole record */
+    const scrub_kwpos_t *rec_pos;   /* structured records: the record's keyword places, or NULL */
+    size_t rec_npos;
+    const uint8_t *rec_base;        /* ... and the record they are offsets in */
+    size_t rec_len;
+    scrub_kwpos_t fpos[SCRUB_SPAN_POS]; /* those places moved to the field being scanned */
     uint64_t *rec_bits;             /* structured records: the record's candidate bits */
     const uint64_t *field_cand;     /* bound for every field's candidates, or NULL (exact) */
     scrub_l4j_t *l4j;               /* log4shell evaluator scratch, created on first use */
@@ -286,10 +292,13 @@ typedef struct win {
 /*
  * The windows where rule idx's matches can start in the current text, in
  * order and disjoint: from its lead before each place where its keywords
- * start to its lag after that place (scrub_lead.h); one window from the first place to
- * the last when there were more places than the entry keeps. Returns their
- * number, 0 when every start must be tried (no lead, no places known).
+ * start to its lag after that place (scrub_lead.h); one window from the first
+ * place to the last when there were more places than the entry keeps.
+ * Returns their number (0: no start can match, the text holds none of the
+ * rule's keywords), or ALL_STARTS when every start must be tried (no lead,
+ * no places known).
  */
+#define ALL_STARTS SIZE_MAX
 static size_t windows_of(const scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t len,
                          win_t *v)
 {
@@ -298,12 +307,12 @@ static size_t windows_of(const scrub_worker_t *w, uint32_t idx, const uint8_t *r
     size_t i, k, n = 0, lead = (size_t)r->lead, lag = (size_t)r->lag;
 
     if (r->lead < 0 || w->pos == NULL) {
-        return 0;
+        return ALL_STARTS;
     }
     for (i = 0; i < w->npos && w->pos[i].rule != idx; i++) {
     }
     if (i == w->npos) {
-        return 0;
+        return ALL_STARTS;
     }
     e = &w->pos[i];
     if (e->n > SCRUB_KW_AT) {
@@ -338,7 +347,7 @@ static int run_regex(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_t
     size_t n = windows_of(w, idx, rec, len, v), off = 0, i;
     int rc = 0;
 
-    if (n == 0) {
+    if (n == ALL_STARTS) {
         return match_from(w, idx, rec, len, w->mctx, &off, fv);
     }
     for (i = 0; i < n && rc == 0; i++) {
@@ -445,6 +454,50 @@ static int take_bit(uint64_t *bits, uint32_t b)
     return on;
 }
 
+/*
+ * A field that is a slice of its record (no escapes were decoded) holds
+ * exactly the record's keyword places that fall inside it: move them to the
+ * field's offsets (w->pos). A rule with no place inside gets an empty entry
+ * (nothing to try); one whose places past the third are not kept gets the
+ * part of its first..last range inside the field.
+ */
+static void field_places(scrub_worker_t *w, const uint8_t *text, size_t len)
+{
+    size_t i, k, fo;
+
+    if (w->rec_pos == NULL || (uintptr_t)text < (uintptr_t)w->rec_base || len > w->rec_len ||
+        (size_t)(text - w->rec_base) > w->rec_len - len) {
+        return;
+    }
+    fo = (size_t)(text - w->rec_base);
+    for (i = 0; i < w->rec_npos; i++) {
+        const scrub_kwpos_t *e = &w->rec_pos[i];
+        scrub_kwpos_t *f = &w->fpos[i];
+        f->rule = e->rule;
+        f->n = 0;
+        f->first = UINT32_MAX;
+        f->last = 0;
+        if (e->n > SCRUB_KW_AT) {
+            if (e->last >= fo && e->first < fo + len) {
+                f->n = SCRUB_KW_AT + 1;
+                f->first = (uint32_t)((e->first > fo ? e->first : fo) - fo);
+                f->last = (uint32_t)((e->last < fo + len ? e->last : fo + len - 1) - fo);
+            }
+            continue;
+        }
+        for (k = 0; k < e->n; k++) {
+            if (e->at[k] >= fo && e->at[k] < fo + len) {
+                uint32_t at = (uint32_t)(e->at[k] - fo);
+                f->at[f->n++] = at;
+                f->first = at < f->first ? at : f->first;
+                f->last = at > f->last ? at : f->last;
+            }
+        }
+    }
+    w->pos = w->fpos;
+    w->npos = w->rec_npos;
+}
+
 /* Fill w->cand from the prefilter over text, or from the caller's preset bits
  * for the record itself (once), or, for a field of a structured record, from
  * the record's own bits (a field holds no keyword its record lacks, unless
@@ -464,6 +517,7 @@ static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len, int 
     }
     else if (!exact && w->field_cand != NULL) {
         memcpy(w->cand, w->field_cand, rs->nwords * sizeof(*w->cand));
+        field_places(w, text, len);
     }
     else {
         memcpy(w->cand, rs->always, rs->nwords * sizeof(*w->cand));
@@ -933,13 +987,23 @@ static void bound_fields(scrub_worker_t *w, const uint8_t *rec, size_t len)
     const scrub_ruleset_t *rs = w->rs;
     uint32_t d = rs->decode_bit;
 
+    w->rec_pos = NULL;
+    w->rec_base = rec;
+    w->rec_len = len;
     if (w->preset != NULL) {
         memcpy(w->rec_bits, w->preset, rs->nwords * sizeof(*w->rec_bits));
         w->preset = NULL;
+        w->rec_pos = w->preset_pos;
+        w->rec_npos = w->preset_npos;
     }
     else {
         memcpy(w->rec_bits, rs->always, rs->nwords * sizeof(*w->rec_bits));
-        scrub_prefilter_collect(rs->pf, w->pf_scratch, rec, len, w->rec_bits);
+        w->rspan.bits = w->rec_bits;
+        scrub_prefilter_collect_at(rs->pf, w->pf_scratch, rec, len, &w->rspan);
+        if (w->rspan.npos != SCRUB_POS_UNKNOWN) {
+            w->rec_pos = w->rspan.pos;
+            w->rec_npos = w->rspan.npos;
+        }
     }
     w->field_cand = ((w->rec_bits[d >> 6] >> (d & 63)) & 1) ? NULL : w->rec_bits;
 }
@@ -956,6 +1020,7 @@ static int scan_record(scrub_worker_t *w, const uint8_t *rec, size_t len, int *s
     *structured = 0;
     *fallback = 0;
     w->field_cand = NULL;
+    w->rec_pos = NULL;
     if (fmt != SCRUB_FMT_RAW) {
         bound_fields(w, rec, len);
     }
