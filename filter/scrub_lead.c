@@ -27,13 +27,18 @@ typedef struct elem {
     int32_t lo, hi;   /* bytes this element takes */
     int32_t at, atlo; /* the most and the fewest bytes before it in the alternative
                        * (negative: before its start, known from a lookbehind) */
-    int32_t ch;       /* folded byte spelled here (lo = hi = 1), or -1: a gap */
+    int32_t ch;       /* folded byte spelled here (lo = hi = 1), or a gap: GAP, or
+                       * GAP_LOSSY when its bytes could have spelled a keyword */
 } elem_t;
+
+#define GAP (-1)
+#define GAP_LOSSY (-2)
 
 typedef struct alt {
     int n;            /* elements held */
     int npre;         /* of which the first npre lie before the start */
     int cut;          /* elements were dropped: nothing more can be spelled */
+    int vague;        /* what a lookbehind required before it was left out */
     int done;         /* a keyword is spelled: it starts at best at the latest, */
     int32_t best;     /* blo at the earliest (may be negative) */
     int32_t blo;
@@ -56,6 +61,7 @@ typedef struct rd {
     size_t kwmax;             /* longest keyword */
     uint8_t kwch[32];         /* the bytes keywords hold (a bitset) */
     int zero;                 /* inside an assertion (its text is not part of the match) */
+    int gaps;                 /* reading for scrub_lead_gap: go on past hopeless alternatives */
     struct list *pool[32];    /* freed lists, kept for reuse (allocations dominate otherwise) */
     int npool;
     int bad;                  /* a construct this reader does not know, or no answer */
@@ -88,6 +94,7 @@ static void alt_init(alt_t *a)
     a->n = 0;
     a->npre = 0;
     a->cut = 0;
+    a->vague = 0;
     a->done = 0;
     a->best = 0;
     a->blo = 0;
@@ -183,6 +190,7 @@ static void alt_put(alt_t *a, int32_t lo, int32_t hi, int ch)
     if (ch < 0 && a->n > 0 && a->e[a->n - 1].ch < 0) {
         a->e[a->n - 1].lo = add_sat(a->e[a->n - 1].lo, lo);
         a->e[a->n - 1].hi = add_sat(a->e[a->n - 1].hi, hi);
+        a->e[a->n - 1].ch = ch == GAP_LOSSY ? GAP_LOSSY : a->e[a->n - 1].ch;
         return;
     }
     if (a->n == LEAD_ELEMS) {
@@ -244,6 +252,7 @@ static int alt_overlay(alt_t *a, const alt_t *b, int *again)
     int i, k, front = 0;
 
     if (a->lo != a->hi || a->cut || a->npre > 0) {
+        a->vague = 1;
         return 1;
     }
     for (i = 0; i < b->npre; i++) {
@@ -251,6 +260,7 @@ static int alt_overlay(alt_t *a, const alt_t *b, int *again)
         int32_t x = a->hi + p->at;
         if (x < 0) {
             if (x + p->hi > 0) {
+                a->vague = 1;
                 return 1; /* a gap across a's start: left out, as a whole */
             }
             front++;
@@ -269,6 +279,7 @@ static int alt_overlay(alt_t *a, const alt_t *b, int *again)
             *again = 1;
         }
     }
+    a->vague |= front > 0 && a->n + front > LEAD_ELEMS;
     if (front > 0 && a->n + front <= LEAD_ELEMS) {
         memmove(&a->e[front], &a->e[0], (size_t)a->n * sizeof(a->e[0]));
         for (i = 0; i < front; i++) {
@@ -305,6 +316,7 @@ static int alt_join(const rd_t *r, alt_t *a, const alt_t *b)
         }
         return 1;
     }
+    a->vague |= b->vague;
     if (b->npre > 0 && !alt_overlay(a, b, &again)) {
         return 0;
     }
@@ -356,7 +368,7 @@ static void list_squash(list_t *l)
     if (any) {
         alt_t *g = &l->v[k++];
         alt_init(g);
-        alt_put(g, lo, hi, -1);
+        alt_put(g, lo, hi, GAP_LOSSY);
     }
     l->n = k;
 }
@@ -398,7 +410,7 @@ static list_t *list_cat(rd_t *r, const list_t *a, list_t *b)
             if (!alt_join(r, &c, &b->v[j])) {
                 continue; /* no text matches both */
             }
-            if (!c.done && (c.cut || c.hi == LEAD_INF) && r->zero == 0) {
+            if (!c.done && (c.cut || c.hi == LEAD_INF) && r->zero == 0 && !r->gaps) {
                 r->bad = 1; /* no keyword can be placed in this alternative any more */
             }
             list_push(r, out, &c);
@@ -608,11 +620,6 @@ static list_t *set_list(rd_t *r, bset_t *s, int ci)
         return NULL;
     }
     alt_init(&a);
-    if (s->wide && r->utf) {
-        alt_put(&a, 1, 4, -1);
-        list_push(r, l, &a);
-        return l;
-    }
     (void)ci; /* both cases of a letter fold to one byte: case does not matter */
     for (w = 0; w < 32; w++) {
         unsigned bits = s->b[w];
@@ -632,9 +639,10 @@ static list_t *set_list(rd_t *r, bset_t *s, int ci)
             }
         }
     }
-    if (all > LEAD_SPLIT) {
-        nf = 0;
-        other = 1;
+    if ((s->wide && r->utf) || all > LEAD_SPLIT) {
+        alt_put(&a, 1, s->wide && r->utf ? 4 : 1, nf > 0 ? GAP_LOSSY : GAP);
+        list_push(r, l, &a);
+        return l;
     }
     for (w = 0; w < 32 && nf > 0; w++) {
         unsigned bits = seen[w];
@@ -647,7 +655,7 @@ static list_t *set_list(rd_t *r, bset_t *s, int ci)
     }
     if (other || nf == 0) {
         alt_init(&a);
-        alt_put(&a, 1, 1, -1);
+        alt_put(&a, 1, 1, GAP);
         list_push(r, l, &a);
     }
     return l;
@@ -748,7 +756,9 @@ static list_t *behind_list(rd_t *r, const list_t *in)
         const alt_t *b = &in->v[i];
         alt_t a;
         alt_init(&a);
+        a.vague = 1; /* unless its bytes are kept below */
         if (b->lo == b->hi && b->hi != LEAD_INF && !b->cut && b->npre == 0) {
+            a.vague = b->vague;
             if (b->done) {
                 a.done = 1;
                 a.best = b->best - b->hi;
@@ -758,6 +768,7 @@ static list_t *behind_list(rd_t *r, const list_t *in)
                 a.e[k] = b->e[k];
                 a.e[k].at = b->e[k].at - b->hi;
                 a.e[k].atlo = a.e[k].at;
+                a.vague |= b->e[k].ch == GAP_LOSSY;
             }
             a.n = a.npre = b->done ? 0 : b->n;
         }
@@ -939,7 +950,7 @@ static int read_quant(rd_t *r, long *lo, long *hi)
 static list_t *repeat(rd_t *r, list_t *a, long lo, long hi)
 {
     int32_t mlo, mhi;
-    int any, i;
+    int any, i, gap = GAP;
     list_t *out;
     alt_t g;
 
@@ -954,14 +965,20 @@ static list_t *repeat(rd_t *r, list_t *a, long lo, long hi)
         }
         return a;
     }
-    /* widest and narrowest of a, done alternatives included */
+    /* widest and narrowest of a, done alternatives included; whether the
+     * copies left out could spell anything */
     open_bounds(a, &mlo, &mhi, &any);
     for (i = 0; i < a->n; i++) {
+        int k;
         mlo = a->v[i].lo < mlo ? a->v[i].lo : mlo;
         mhi = a->v[i].hi > mhi ? a->v[i].hi : mhi;
+        gap = a->v[i].done || a->v[i].cut ? GAP_LOSSY : gap;
+        for (k = 0; k < a->v[i].n; k++) {
+            gap = a->v[i].e[k].ch != GAP ? GAP_LOSSY : gap;
+        }
     }
     if (lo == 0) {
-        alt_put(&g, 0, mul_sat(mhi, hi), -1);
+        alt_put(&g, 0, mul_sat(mhi, hi), gap);
         list_free(r, a);
         out = list_new(r);
         if (out != NULL) {
@@ -976,7 +993,7 @@ static list_t *repeat(rd_t *r, list_t *a, long lo, long hi)
             list_free(r, a);
             return NULL;
         }
-        alt_put(&g, mul_sat(mlo, lo - 1), hi < 0 ? LEAD_INF : mul_sat(mhi, hi - 1), -1);
+        alt_put(&g, mul_sat(mlo, lo - 1), hi < 0 ? LEAD_INF : mul_sat(mhi, hi - 1), gap);
         list_push(r, gl, &g);
         out = list_cat(r, a, gl);
         list_free(r, gl);
@@ -1119,15 +1136,16 @@ static void pool_drain(rd_t *r)
     }
 }
 
-long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, long *lag)
+/* Set up r for pattern pat and keywords kw; -1 when there is nothing to read. */
+static int reader_init(rd_t *r, const char *pat, int utf, const char *const *kw, size_t nkw)
 {
-    rd_t r = {pat, utf, kw, nkw, {0}, 0, {0}, 0, {0}, 0, 0};
-    list_t *l;
-    long k = 0;
     size_t i;
-    int j;
 
-    *lag = 0;
+    memset(r, 0, sizeof(*r));
+    r->p = pat;
+    r->utf = utf;
+    r->kw = kw;
+    r->nkw = nkw;
     if (nkw == 0 || nkw > 64) {
         return -1;
     }
@@ -1136,12 +1154,26 @@ long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, lon
         if (m == 0) {
             return -1;
         }
-        r.kwlen[i] = m;
-        r.kwmax = m > r.kwmax ? m : r.kwmax;
+        r->kwlen[i] = m;
+        r->kwmax = m > r->kwmax ? m : r->kwmax;
         for (; m > 0; m--) {
             uint8_t c = (uint8_t)kw[i][m - 1];
-            r.kwch[c >> 3] |= (uint8_t)(1u << (c & 7));
+            r->kwch[c >> 3] |= (uint8_t)(1u << (c & 7));
         }
+    }
+    return 0;
+}
+
+long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, long *lag)
+{
+    rd_t r;
+    list_t *l;
+    long k = 0;
+    int j;
+
+    *lag = 0;
+    if (reader_init(&r, pat, utf, kw, nkw) != 0) {
+        return -1;
     }
     l = read_alternation(&r, 0);
     for (j = 0; l != NULL && !r.bad && *r.p == '\0' && j < l->n && k >= 0; j++) {
@@ -1156,4 +1188,76 @@ long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, lon
     list_free(&r, l);
     pool_drain(&r);
     return k;
+}
+
+/* The text a spells from its start (lookbehind bytes included) into buf: bytes, '?' for one byte that
+ * spells no keyword, up to the first longer gap (*lossy: whether that gap's
+ * bytes could spell keyword bytes). Returns the bytes spelled. */
+static size_t spelled_start(const alt_t *a, char *buf, size_t cap, int *lossy)
+{
+    size_t n = 0, letters = 0;
+    int i;
+
+    *lossy = 0;
+    for (i = 0; i < a->n && n + 1 < cap; i++) {
+        const elem_t *e = &a->e[i];
+        if (e->ch >= 0) {
+            buf[n++] = (char)e->ch;
+            letters++;
+        }
+        else if (e->ch == GAP && e->lo == 1 && e->hi == 1) {
+            buf[n++] = '?';
+        }
+        else {
+            *lossy = e->ch == GAP_LOSSY;
+            break;
+        }
+    }
+    buf[n] = '\0';
+    return letters;
+}
+
+/* 1 when a keyword of r could start inside buf's last bytes and go on past
+ * its end. */
+static int may_continue(const rd_t *r, const char *buf)
+{
+    size_t n = strlen(buf), k, i;
+
+    for (k = 0; k < r->nkw; k++) {
+        for (i = n >= r->kwlen[k] ? n - r->kwlen[k] + 1 : 0; i < n; i++) {
+            if (strncmp(buf + i, r->kw[k], n - i) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int scrub_lead_gap(const char *pat, int utf, const char *const *kw, size_t nkw, char *buf,
+                   size_t cap)
+{
+    rd_t r;
+    list_t *l;
+    int j, found = 0;
+
+    if (cap == 0 || reader_init(&r, pat, utf, kw, nkw) != 0) {
+        return 0;
+    }
+    r.gaps = 1;
+    l = read_alternation(&r, 0);
+    for (j = 0; l != NULL && !r.bad && *r.p == '\0' && j < l->n && !found; j++) {
+        const alt_t *a = &l->v[j];
+        int lossy;
+        found = !a->done && !a->cut && !a->vague && spelled_start(a, buf, cap, &lossy) >= 3 &&
+                !(lossy && may_continue(&r, buf));
+    }
+    for (j = (int)strlen(buf); found && j > 0 && buf[j - 1] == '?'; j--) {
+        buf[j - 1] = '\0'; /* '?' only between spelled bytes */
+    }
+    list_free(&r, l);
+    pool_drain(&r);
+    if (!found) {
+        buf[0] = '\0';
+    }
+    return found;
 }

@@ -25,4 +25,14 @@
  */
 long scrub_lead(const char *pat, int utf, const char *const *kw, size_t nkw, long *lag);
 
+/*
+ * When the same reading shows a match that can begin with a name holding
+ * none of the keywords (a keyword gap: the prefilter then skips records that
+ * hold only that spelling, unless a keyword follows later in the match),
+ * write that beginning to buf (folded; '?' for a byte that spells no
+ * keyword) and return 1; else 0. For --check and load warnings.
+ */
+int scrub_lead_gap(const char *pat, int utf, const char *const *kw, size_t nkw, char *buf,
+                   size_t cap);
+
 #endif

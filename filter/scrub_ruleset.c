@@ -637,6 +637,24 @@ static void *jit_all(void *arg)
     return NULL;
 }
 
+/* A regex that accepts a name none of the rule's keywords hold: such records
+ * are skipped by the prefilter (only rules the lead reader could not bound
+ * are read again). */
+static void warn_keyword_gap(const scrub_rule_t *r, const scrub_load_opts_t *o)
+{
+    char gap[48];
+
+    if (r->re == NULL || r->detector != SCRUB_DET_REGEX || r->lead >= 0 || r->nkeywords == 0 ||
+        !scrub_lead_gap(r->spec->regex.s, r->spec->utf, (const char *const *)r->keywords,
+                        r->nkeywords, gap, sizeof(gap))) {
+        return;
+    }
+    warnf(o, "%s: rule '%s': the regex accepts matches beginning '%s' ('?': a byte no keyword "
+          "holds there), which hold none of its keywords: records with only that spelling are "
+          "not scanned by this rule; add a keyword that every spelling holds",
+          r->spec->regex.where, r->spec->id, gap);
+}
+
 /* The prefilter (Vectorscan's compile, the longest step of a load), the JIT
  * compilation of the patterns and the leads, on two threads when one can be
  * started (the leads go to whichever thread is free first). */
@@ -662,6 +680,7 @@ static int build_prefilter_and_jit(scrub_ruleset_t *rs, const scrub_load_opts_t 
             warnf(o, "%s: rule '%s': JIT compilation failed, using the interpreter",
                   r->spec->regex.where, r->spec->id);
         }
+        warn_keyword_gap(r, o);
     }
     return rc;
 }

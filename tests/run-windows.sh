@@ -8,7 +8,8 @@
 # put the window at its edges (the keyword earlier and later in the line,
 # several times, in other cases, after multi-byte characters, escaped so the
 # decoded view is used, more rules on a line than a span keeps places for);
-# and, when ../shared is there, the first lines of every corpus file.
+# and, when ../shared is there, the first lines of every corpus file. Also the
+# load warning about a regex that accepts names none of its keywords hold.
 # SPDX-License-Identifier: Apache-2.0
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -87,6 +88,19 @@ done
 # the inputs must exercise the rules: the default packs find something
 check "the example lines hold findings" "grep -q '\"findings\": *[1-9]' '$tmp/hs.err' || \
     LOGSCRUB_PREFILTER= '$bin' -q -c '$root/patterns/default.yaml' --stats < '$tmp/lines.log' 2>&1 >/dev/null | grep -q '\"redacted\": *[1-9]'"
+
+# The same reader warns about a regex that accepts a name none of its keywords
+# hold (such records are never scanned by the rule); the bundled packs have none.
+cat > "$tmp/gap.yaml" <<'YAML'
+rules:
+  - id: gap-rule
+    regex: '(?i:auth(?:orization|[_-]?header))\s*[:=]\s*(\S{16,})'
+    keywords: ['authorization', 'auth_header', 'auth-header']
+YAML
+"$bin" -c "$tmp/gap.yaml" --check > /dev/null 2> "$tmp/gap.err"
+check "--check names a keyword gap" "grep -q \"gap.yaml:3:[0-9]*: rule 'gap-rule': the regex accepts matches beginning 'authheader'\" '$tmp/gap.err'"
+"$bin" -c "$root/patterns/default.yaml" --check > /dev/null 2> "$tmp/default.err"
+check "the default packs have no keyword gap" "! grep -q 'accepts matches beginning' '$tmp/default.err'"
 
 echo "windows: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

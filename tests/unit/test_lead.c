@@ -220,3 +220,42 @@ UT_TEST(lead_property_random_texts)
     pcre2_match_data_free(md);
     UT_CHECK(checked > 1000);
 }
+
+typedef struct gap_case {
+    const char *pat;
+    const char *kw;
+    const char *want;   /* the spelling reported, or NULL for none */
+} gap_case_t;
+
+/* scrub_lead_gap reports a beginning only when it is sure no keyword can be
+ * spelled there: not for keywords that a left-out part could complete. */
+UT_TEST(lead_gap_reports)
+{
+    static const gap_case_t cases[] = {
+        {"auth(?:orization|[_-]?header)=", "authorization,auth_header,auth-header", "authheader"},
+        {"api[_.-]?key=", "api_key,apikey", "api?key"},
+        {"(?<=auth[_.]|api_)token", "auth_token,api_token", "auth?token"},
+        {"secret|password", "secret,password", NULL},
+        {"(?:ab|abcd)token", "token", NULL},
+        {"EAA[B-Z][a-z0-9]{20}", "eaab,eaac,eaad,eaae,eaaf,eaag,eaah,eaai,eaaj,eaak,eaal,eaam,eaan,"
+                                 "eaao,eaap,eaaq,eaar,eaas,eaat,eaau,eaav,eaaw,eaax,eaay,eaaz", NULL},
+        {"(?:facebook|fb)[\\w.-]{0,20}secret=", "facebook,fb_", NULL},
+        {"(?=.*secret)x", "secret", NULL},
+        {"\\Gsecret", "secret", NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[512], gap[64];
+        const char *v[32];
+        size_t n = split_kw(cases[i].kw, buf, sizeof(buf), v, 32);
+        int got = scrub_lead_gap(cases[i].pat, 1, v, n, gap, sizeof(gap));
+        if (got != (cases[i].want != NULL) || (got && strcmp(gap, cases[i].want) != 0)) {
+            fprintf(stderr, "  gap case %zu: %s: got %d '%s'\n", i, cases[i].pat, got, gap);
+        }
+        UT_CHECK_INT(got, cases[i].want != NULL);
+        if (got && cases[i].want != NULL) {
+            UT_CHECK(strcmp(gap, cases[i].want) == 0);
+        }
+    }
+}
