@@ -1061,7 +1061,8 @@ static int all_done(const list_t *l)
 }
 
 /* A sequence up to '|' or ')' or the end. *ci follows "(?i)" settings. Once
- * every alternative so far is done, the rest is skipped unread. */
+ * every alternative so far is done, the rest is skipped unread (except in an
+ * assertion, where the whole length matters). */
 static list_t *read_sequence(rd_t *r, int *ci)
 {
     list_t *cur = list_empty(r);
@@ -1069,8 +1070,8 @@ static list_t *read_sequence(rd_t *r, int *ci)
     while (cur != NULL && *r->p != '\0' && *r->p != '|' && *r->p != ')') {
         long lo, hi;
         list_t *atom, *nx;
-        if (all_done(cur)) {
-            skip_sequence(r);
+        if (all_done(cur) && r->zero == 0) {
+            skip_sequence(r); /* not in a lookbehind: its length places its bytes */
             break;
         }
         atom = read_atom(r, ci);

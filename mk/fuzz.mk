@@ -1,4 +1,4 @@
-# mk/fuzz.mk: libFuzzer targets for the core (config, stream, json, l4j) and the fuzz runners.
+# mk/fuzz.mk: libFuzzer targets for the core (config, stream, json, l4j, lead) and the fuzz runners.
 # SPDX-License-Identifier: Apache-2.0
 #
 # The core is compiled a second time by clang with ASan + UBSan and
@@ -13,7 +13,7 @@
 #                sanitizer report. Reproducers land in $(FUZZ_BUILD)/artifacts/.
 #   fuzz-smoke   the same for FUZZ_SMOKE_SECONDS (10) per target; in TEST_TARGETS. Without
 #                clang/libFuzzer it replays the seed corpora through ASan builds instead.
-#   fuzz-config, fuzz-stream, fuzz-json, fuzz-l4j: build one target.
+#   fuzz-config, fuzz-stream, fuzz-json, fuzz-l4j, fuzz-lead: build one target.
 # Example: make fuzz FUZZ_SECONDS=600 FUZZ_ONLY=stream
 
 FUZZ_CC            ?= clang
@@ -30,7 +30,7 @@ FUZZ_LIBS          := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread \
                       $(if $(filter 1,$(WITH_VECTORSCAN)),-lstdc++ -lm)
 FUZZ_CORE_OBJS     := $(CORE_SRCS:filter/%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_LIB           := $(FUZZ_BUILD)/libscrub-fuzz.a
-FUZZ_OWN           := config stream json l4j
+FUZZ_OWN           := config stream json l4j lead
 FUZZ_TARGETS       += $(FUZZ_OWN:%=$(FUZZ_BUILD)/fuzz_%)
 TEST_TARGETS       += fuzz-smoke
 

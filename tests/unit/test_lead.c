@@ -81,6 +81,9 @@ static const lead_case_t CASES[] = {
     {"(?<=auth[_.-]|api[_.-])token", "auth_token,auth.token,auth-token,api_token,api.token,api-token", 0, 5},
     {"(?<=%[0-9A-F]{2})secret", "secret", 0, 0},
     {"x(?<=yx)secret", "secret", 1, 0},
+    /* a keyword done inside a lookbehind: its whole length still places it
+     * (found by fuzz_lead: the rest of the body was skipped, lag 1) */
+    {"(?<=auth[_.-])token", "a", 0, 5},
     /* bytes no keyword holds are gaps: no alternatives for them */
     {"(?:(?<![a-z])|(?<=%[0-9A-F]{2})|(?<=\\\\[nrt]))xox[pe](?:-[0-9]{10,13}){3}-", "xoxp-,xoxe-", 0, 0},
     {"[s]ecret", "secret", 0, 0},
