@@ -1002,13 +1002,50 @@ static list_t *repeat(rd_t *r, list_t *a, long lo, long hi)
     }
 }
 
+/* At "[:" (or "[." "[=") inside a class: the ']' that ends a POSIX item, as
+ * PCRE2 decides (its terminator comes before any other ']'), or NULL when
+ * the '[' is a plain member. */
+static const char *posix_end(const char *p)
+{
+    char term = p[1];
+    const char *q;
+
+    for (q = p + 2; *q != '\0'; q++) {
+        if (*q == '\\' && (q[1] == ']' || q[1] == '\\')) {
+            q++;
+        }
+        else if ((*q == '[' && q[1] == term) || *q == ']') {
+            return NULL;
+        }
+        else if (*q == term && q[1] == ']') {
+            return q + 1;
+        }
+    }
+    return NULL;
+}
+
+/* After "(?" in skip_sequence: an inline x option (its '#' comments could
+ * hold parentheses) leaves nothing certain (r->bad). */
+static void skip_flags(rd_t *r)
+{
+    const char *q;
+
+    for (q = r->p + 1; (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '^' ||
+                       *q == '-'; q++) {
+        if (*q == 'x') {
+            r->bad = 1;
+        }
+    }
+}
+
 /* Skip to the '|' or ')' that ends the current sequence (or the end),
- * stepping over escapes, classes and nested groups without reading them. */
+ * stepping over escapes, \Q..\E, classes, comments and nested groups without
+ * reading them, the way PCRE2 parses them. */
 static void skip_sequence(rd_t *r)
 {
     int depth = 0;
 
-    while (*r->p != '\0' && !(depth == 0 && (*r->p == '|' || *r->p == ')'))) {
+    while (*r->p != '\0' && !r->bad && !(depth == 0 && (*r->p == '|' || *r->p == ')'))) {
         char c = *r->p++;
         if (c == '\\') {
             if (*r->p == 'Q') {
@@ -1025,13 +1062,18 @@ static void skip_sequence(rd_t *r)
                 r->p++;
             }
             while (*r->p != '\0' && (*r->p != ']' || first)) {
+                const char *e;
                 first = 0;
-                if (*r->p == '\\' && r->p[1] != '\0') {
+                if (r->p[0] == '\\' && r->p[1] == 'Q') {
+                    e = strstr(r->p, "\\E");
+                    r->p = e != NULL ? e + 1 : r->p + strlen(r->p) - 1;
+                }
+                else if (*r->p == '\\' && r->p[1] != '\0') {
                     r->p++;
                 }
-                else if (r->p[0] == '[' && r->p[1] == ':') {
-                    const char *e = strstr(r->p + 2, ":]");
-                    r->p = e != NULL ? e + 1 : r->p;
+                else if (r->p[0] == '[' && (r->p[1] == ':' || r->p[1] == '.' || r->p[1] == '=') &&
+                         (e = posix_end(r->p)) != NULL) {
+                    r->p = e; /* its closing ']', stepped over below */
                 }
                 r->p++;
             }
@@ -1039,7 +1081,14 @@ static void skip_sequence(rd_t *r)
                 r->p++;
             }
         }
+        else if (c == '(' && r->p[0] == '?' && r->p[1] == '#') {
+            const char *q = strchr(r->p, ')'); /* a comment ends at the first ')' */
+            r->p = q != NULL ? q + 1 : r->p + strlen(r->p);
+        }
         else if (c == '(') {
+            if (r->p[0] == '?') {
+                skip_flags(r);
+            }
             depth++;
         }
         else if (c == ')') {

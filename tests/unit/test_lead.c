@@ -96,8 +96,15 @@ static const lead_case_t CASES[] = {
     {"(*UTF)secret", "secret", -1, 0},
     {"(?(?=a)secret|token)", "secret,token", -1, 0},
     {"secret", "", -1, 0},
-    /* after the keyword nothing is read */
+    /* after the keyword nothing is read, but the rest is stepped over as
+     * PCRE2 parses it (found by fuzz_lead: "[:" with no ":]" before the ']'
+     * is a plain member, so the empty alternatives after it count) */
     {"secret(?(?=a)x|y)", "secret", 0, 0},
+    {"secret[s[:=|]|", "secret", -1, 0},
+    {"secret[[:alpha:]]|x", "secret", -1, 0},
+    {"secret(?#(x)|a", "secret", -1, 0},
+    {"secret[\\Q]|\\E]y", "secret", 0, 0},
+    {"secret(?x) # ( )", "secret", -1, 0},
     {"token[^\\n]{0,80}?(?<![0-9])([0-9]{6})", "token", 0, 0},
     /* non-ASCII text before a keyword: UTF-8 characters of 1 to 4 bytes */
     {"\xc3\xa9secret", "secret", 2, 0},
