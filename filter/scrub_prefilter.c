@@ -628,13 +628,14 @@ static int rare_first(void *ctx, unsigned id, size_t end, size_t *limit)
     return 0;
 }
 
-/* End offset of the literal found by a rare byte in p[from, n) that ends
- * first and selects a rule there, or SIZE_MAX. */
-static size_t rare_first_end(const scrub_prefilter_t *pf, const uint8_t *p, size_t from, size_t n)
+/* End offset of the literal found by a rare byte in p[from, limit) (it may
+ * end past limit, up to n) that ends first and selects a rule, or SIZE_MAX. */
+static size_t rare_first_end(const scrub_prefilter_t *pf, const uint8_t *p, size_t from,
+                             size_t limit, size_t n)
 {
     rare_first_ctx_t c = {pf, p, n, SIZE_MAX};
 
-    rare_walk(pf, p, from, from, n, n, rare_first, &c);
+    rare_walk(pf, p, from, from, limit, n, rare_first, &c);
     return c.best;
 }
 
@@ -674,16 +675,18 @@ static size_t all_rules(const scrub_prefilter_t *pf, uint64_t *bits)
     return pf->nkw;
 }
 
+/*
+ * The literal matcher stops at its first keyword (ends are reported in
+ * order); a literal found by its rare byte can only end earlier if that byte
+ * comes before the matcher's hit, so the rare walk stops there too: the work
+ * follows the distance to the first keyword, never the rest of the buffer.
+ */
 static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                       size_t from, size_t n)
 {
     hs_ctx_t c = {pf, 0, NULL, NULL, 0, p, n};
-    size_t pos = from, best = n, rare = rare_first_end(pf, p, from, n);
+    size_t pos = from, hit = n, rare;
 
-    if (rare != SIZE_MAX) { /* it bounds the scan */
-        best = rare - 1;
-        n = rare;
-    }
     /* hs_scan takes an unsigned int length: walk huge buffers in pieces that
      * overlap by the longest keyword. */
     while (pos < n) {
@@ -693,17 +696,20 @@ static size_t hs_find(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const
         c.n = len;
         e = hs_scan(pf->hs, (const char *)p + pos, (unsigned)len, 0, sc->hs, on_first, &c);
         if (e == HS_SCAN_TERMINATED) {
-            return pos + (size_t)c.first - 1 < best ? pos + (size_t)c.first - 1 : best;
+            hit = pos + (size_t)c.first - 1;
+            break;
         }
         if (e != HS_SUCCESS) {
-            return pos < best ? pos : best; /* unknown: say a keyword may end here */
+            hit = pos; /* unknown: say a keyword may end here */
+            break;
         }
         if (pos + len >= n) {
             break;
         }
         pos += len - 64;
     }
-    return best;
+    rare = rare_first_end(pf, p, from, hit < n ? hit + 1 : n, n);
+    return rare != SIZE_MAX && rare - 1 < hit ? rare - 1 : hit;
 }
 
 typedef struct hs_lines_ctx {
@@ -721,7 +727,9 @@ typedef struct hs_lines_ctx {
 } hs_lines_ctx_t;
 
 /* A literal `id` ending at `to`: take its line (once) and OR in its rules.
- * Nonzero (count set to -1) when spans[] is full. */
+ * Nonzero, which stops the scan, when spans[] is full and the literal is in
+ * a later line: every hit of the lines taken has been seen (hits come in
+ * order, and a literal never spans a line). */
 static int line_hit(hs_lines_ctx_t *c, unsigned id, size_t to)
 {
     size_t pos = to - 1;
@@ -739,7 +747,6 @@ static int line_hit(hs_lines_ctx_t *c, unsigned id, size_t to)
         return 0; /* only a piece of a longer keyword that is not there */
     }
     if (c->count == c->cap) {
-        c->count = (size_t)-1;
         return 1;
     }
     nl = pos > c->skip ? memrchr(c->p + c->skip, '\n', pos - c->skip) : NULL;
@@ -1190,7 +1197,7 @@ size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc
             break;
         }
         if (count == cap) {
-            return (size_t)-1;
+            return count; /* the caller goes on after spans[cap - 1] */
         }
         nl = hit > pos ? memrchr(p + pos, '\n', hit - pos) : NULL;
         spans[count].start = nl ? (size_t)(nl - p) + 1 : pos;

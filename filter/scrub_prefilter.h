@@ -92,9 +92,10 @@ typedef struct scrub_span {
  * bits + i * nwords, filled with the rules selected by the line's keywords
  * (OR-ed into whatever the caller preset there, see `init`), so the scan
  * needs no second prefilter pass. init (nwords words, may be NULL) is copied
- * into each span's bits first. Returns the number of spans written, or
- * (size_t)-1 when more than cap lines hit (the caller then falls back to
- * scrub_prefilter_find).
+ * into each span's bits first. Returns the number of spans written; cap
+ * when they filled spans[] (more lines may hit after spans[cap - 1].end: call
+ * again from there), or (size_t)-1 when the engine cannot answer (the caller
+ * then falls back to scrub_prefilter_find).
  */
 size_t scrub_prefilter_lines(const scrub_prefilter_t *pf, scrub_pf_scratch_t *sc, const uint8_t *p,
                              size_t n, scrub_span_t *spans, size_t cap, uint64_t *bits,

@@ -631,81 +631,100 @@ static int scan_line(scrub_stream_t *s, span_state_t *st, size_t ls, size_t le,
 }
 
 /*
+ * The lines of p[pos, n) that hold a keyword, into s->spans (offsets in p):
+ * the first spans_cap of them, so a full array means more may follow its
+ * last line. One prefilter pass lists them; when the engine cannot answer,
+ * line by line with scrub_prefilter_find (its conservative answers only add
+ * lines).
+ */
+static size_t candidate_lines(scrub_stream_t *s, scrub_pf_scratch_t *sc, const uint8_t *p,
+                              size_t pos, size_t n)
+{
+    const scrub_prefilter_t *pf = s->rs->pf;
+    size_t i, k = scrub_prefilter_lines(pf, sc, p + pos, n - pos, s->spans, s->spans_cap,
+                                        s->span_bits, s->rs->nwords, s->rs->always);
+
+    if (k != (size_t)-1) {
+        for (i = 0; i < k; i++) {
+            s->spans[i].start += pos;
+            s->spans[i].end += pos;
+        }
+        return k;
+    }
+    k = 0;
+    while (pos < n && k < s->spans_cap) {
+        size_t hit = scrub_prefilter_find(pf, sc, p, pos, n);
+        const uint8_t *nl;
+        if (hit >= n) {
+            break;
+        }
+        nl = hit > pos ? memrchr(p + pos, '\n', hit - pos) : NULL;
+        s->spans[k].start = nl ? (size_t)(nl - p) + 1 : pos;
+        nl = memchr(p + hit, '\n', n - hit);
+        s->spans[k].end = nl ? (size_t)(nl - p) + 1 : n;
+        s->spans[k].bits = NULL;
+        s->spans[k].npos = SCRUB_POS_UNKNOWN;
+        pos = s->spans[k].end;
+        k++;
+    }
+    return k;
+}
+
+/* Every line of p[0, n) is a candidate: a rule without keywords. */
+static int process_all_lines(scrub_stream_t *s, span_state_t *st, size_t n)
+{
+    size_t pos = 0;
+    int rc;
+
+    while (pos < n) {
+        const uint8_t *nl = memchr(st->p + pos, '\n', n - pos);
+        size_t le = nl ? (size_t)(nl - st->p) + 1 : n;
+        rc = scan_line(s, st, pos, le, NULL);
+        if (rc == 0 && s->pem_left > 0) {
+            rc = pem_follow(s, st, n, &le);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        pos = le;
+    }
+    return flush_span(s, st, n);
+}
+
+/*
  * Process the records of p[0, n): every line ends with '\n' except, when the
- * caller is finishing, possibly the last one.
+ * caller is finishing, possibly the last one. The lines between candidates
+ * are counted clean in runs and stay in the pending span (no copy).
  */
 static int process_lines(scrub_stream_t *s, const uint8_t *p, size_t n, int borrowed)
 {
-    const scrub_prefilter_t *pf = s->rs->pf;
     scrub_pf_scratch_t *sc = scrub_scan_pf_scratch(s->w);
     span_state_t st = {p, 0, 0, borrowed};
     size_t pos = 0, i, k;
     int rc;
 
     if (s->rs->has_always) {
-        /* A rule without keywords: every line is scanned. */
-        while (pos < n) {
-            const uint8_t *nl = memchr(p + pos, '\n', n - pos);
-            size_t le = nl ? (size_t)(nl - p) + 1 : n;
-            rc = scan_line(s, &st, pos, le, NULL);
-            if (rc == 0 && s->pem_left > 0) {
-                rc = pem_follow(s, &st, n, &le);
-            }
-            if (rc != 0) {
-                return rc;
-            }
-            pos = le;
-        }
-        return flush_span(s, &st, n);
+        return process_all_lines(s, &st, n);
     }
     /* A private key begun in an earlier buffer continues here. */
     rc = pem_follow(s, &st, n, &pos);
+    do {
+        k = rc == 0 && pos < n ? candidate_lines(s, sc, p, pos, n) : 0;
+        for (i = 0; rc == 0 && i < k; i++) {
+            if (s->spans[i].start < st.counted) {
+                continue; /* taken by the PEM state */
+            }
+            rc = count_clean(s, &st, s->spans[i].start);
+            rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end, &s->spans[i]);
+            if (rc == 0 && s->pem_left > 0) {
+                size_t next = s->spans[i].end;
+                rc = pem_follow(s, &st, n, &next);
+            }
+        }
+        pos = st.counted; /* after the last line taken (and any key body after it) */
+    } while (k == s->spans_cap);
     if (rc != 0) {
         return rc;
-    }
-    /* One prefilter pass over the whole buffer lists the lines worth scanning. */
-    k = scrub_prefilter_lines(pf, sc, p + pos, n - pos, s->spans, s->spans_cap, s->span_bits,
-                              s->rs->nwords, s->rs->always);
-    for (i = 0; k != (size_t)-1 && i < k; i++) {
-        s->spans[i].start += pos;
-        s->spans[i].end += pos;
-    }
-    if (k == (size_t)-1) {
-        k = 0;
-        while (pos < n && k < s->spans_cap) {
-            size_t hit = scrub_prefilter_find(pf, sc, p, pos, n);
-            const uint8_t *nl;
-            if (hit >= n) {
-                break;
-            }
-            nl = hit > pos ? memrchr(p + pos, '\n', hit - pos) : NULL;
-            s->spans[k].start = nl ? (size_t)(nl - p) + 1 : pos;
-            nl = memchr(p + hit, '\n', n - hit);
-            s->spans[k].end = nl ? (size_t)(nl - p) + 1 : n;
-            s->spans[k].bits = NULL;
-            s->spans[k].npos = SCRUB_POS_UNKNOWN;
-            pos = s->spans[k].end;
-            k++;
-        }
-        if (pos < n && k == s->spans_cap) {
-            /* More candidate lines than spans: finish this buffer in two halves. */
-            rc = process_lines(s, p, pos, borrowed);
-            return rc ? rc : process_lines(s, p + pos, n - pos, borrowed);
-        }
-    }
-    for (i = 0; i < k; i++) {
-        if (s->spans[i].start < st.counted) {
-            continue; /* taken by the PEM state */
-        }
-        rc = count_clean(s, &st, s->spans[i].start);
-        rc = rc ? rc : scan_line(s, &st, s->spans[i].start, s->spans[i].end, &s->spans[i]);
-        if (rc == 0 && s->pem_left > 0) {
-            size_t next = s->spans[i].end;
-            rc = pem_follow(s, &st, n, &next);
-        }
-        if (rc != 0) {
-            return rc;
-        }
     }
     rc = count_clean(s, &st, n);
     return rc ? rc : flush_span(s, &st, n);

