@@ -461,30 +461,34 @@ static const uint8_t *find_mem(const uint8_t *p, size_t n, const char *lit)
     return memmem(p, n, lit, strlen(lit));
 }
 
-/* The rule whose finding covers an unterminated private-key BEGIN marker, or -1. */
+/*
+ * The rule whose finding starts at the record's last unterminated private-key
+ * BEGIN marker, or -1: of the findings (not dropped) that start at a
+ * "-----BEGIN ", the last one, when "PRIVATE KEY" follows it and "-----END"
+ * does not. The last, not the record's first marker: a certificate or a
+ * complete key before it on the same line must not hide the key whose body
+ * follows. Records without such a finding are never searched.
+ */
 static int pem_begin_rule(const scrub_result_t *res, const uint8_t *rec, size_t c)
 {
-    const uint8_t *b;
-    size_t i, at;
+    static const char begin[] = "-----BEGIN ";
+    const size_t blen = sizeof(begin) - 1;
+    size_t i, at = 0;
+    int rule = -1;
 
-    if (res->nfindings == 0) {
-        return -1; /* the common case: no search of the record at all */
-    }
-    b = find_mem(rec, c, "-----BEGIN ");
-    if (b == NULL) {
-        return -1;
-    }
-    at = (size_t)(b - rec);
-    if (find_mem(b, c - at, "PRIVATE KEY") == NULL || find_mem(b, c - at, "-----END") != NULL) {
-        return -1;
-    }
-    /* only a rule whose secret starts at the marker (a private-key rule) starts the state */
     for (i = 0; i < res->nfindings; i++) {
-        if (res->findings[i].start == at && res->findings[i].action < SCRUB_ACT_DROP) {
-            return (int)res->findings[i].rule;
+        const scrub_finding_t *f = &res->findings[i];
+        if ((rule < 0 || f->start > at) && f->action < SCRUB_ACT_DROP && f->start <= c &&
+            c - f->start >= blen && memcmp(rec + f->start, begin, blen) == 0) {
+            at = f->start;
+            rule = (int)f->rule;
         }
     }
-    return -1;
+    if (rule < 0 || find_mem(rec + at, c - at, "PRIVATE KEY") == NULL ||
+        find_mem(rec + at, c - at, "-----END") != NULL) {
+        return -1;
+    }
+    return rule;
 }
 
 /* 0: not part of a key body; 1: a body line; 2: the END line. */

@@ -480,6 +480,45 @@ UT_TEST(stream_boundary_splits)
     scrub_ruleset_unref(rs);
 }
 
+/* A private key's body is followed from the last BEGIN marker of its line:
+ * a certificate or a complete key before it on the same line used to hide
+ * it (the body lines went out as they were). */
+UT_TEST(stream_pem_after_other_marker)
+{
+    static const char *const heads[] = {
+        "cert -----BEGIN CERTIFICATE----- MIIBx then -----BEGIN RSA PRIVATE KEY-----\n",
+        "k -----BEGIN EC PRIVATE KEY----- MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5pUs8AqZz0xYzoAoGCC"
+        "qGSM49 -----END EC PRIVATE KEY----- and -----BEGIN RSA PRIVATE KEY-----\n",
+        "only -----BEGIN RSA PRIVATE KEY-----\n",
+    };
+    const char *body = "MIIEowIBAAKCAQEA7bq8abcdefghijklmnopqrstuvwxyz0123456789ABCDEF\n"
+                       "QWERTYUIOPASDFGHJKLZXCVBNMqwertyuiopasdfghjklzxcvbnm0123456789+/\n"
+                       "-----END RSA PRIVATE KEY-----\nafter\n";
+    scrub_ruleset_t *rs = default_rules();
+    size_t h;
+
+    UT_CHECK(rs != NULL);
+    for (h = 0; rs != NULL && h < 3; h++) {
+        scrub_buf_t in;
+        size_t chunk;
+        scrub_buf_init(&in, 0);
+        UT_CHECK(scrub_buf_puts(&in, heads[h]) == 0 && scrub_buf_puts(&in, body) == 0);
+        for (chunk = 0; chunk < 40; chunk += 13) {
+            capture_t c;
+            scrub_counts_t cc;
+            run_stream(rs, in.data, in.len, chunk, &c, &cc);
+            UT_CHECK(memmem(c.out.data, c.out.len, "MIIEow", 6) == NULL);
+            UT_CHECK(memmem(c.out.data, c.out.len, "QWERTY", 6) == NULL);
+            UT_CHECK(memmem(c.out.data, c.out.len, "\nafter\n", 7) != NULL);
+            UT_CHECK_INT(cc.records_in, 5);
+            scrub_buf_free(&c.out);
+            scrub_buf_free(&c.quar);
+        }
+        scrub_buf_free(&in);
+    }
+    scrub_ruleset_unref(rs);
+}
+
 /* One feed with many more candidate lines than the stream lists at a time
  * (its spans array holds 4096): the same output, quarantine and counts as
  * feeding a few lines at a time, with a private key whose BEGIN line is the
