@@ -233,7 +233,11 @@ static int match_from(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_
 
     for (;;) {
         size_t s, e, m0, m1;
-        rc = pcre2_match(r->re, rec, len, off, opts, w->md, mc);
+        /* JIT fast path: no per-call argument and UTF checks (the subject is
+         * a real buffer; UTF rules are compiled with MATCH_INVALID_UTF, which
+         * the JIT code handles); the retry with ANCHORED needs pcre2_match */
+        rc = opts == 0 && r->jit ? pcre2_jit_match(r->re, rec, len, off, 0, w->md, mc)
+                                 : pcre2_match(r->re, rec, len, off, opts, w->md, mc);
         if (rc == PCRE2_ERROR_NOMATCH) {
             if (opts == 0 || off >= len) {
                 return 0;
