@@ -177,6 +177,18 @@ static int fvec_add(scrub_worker_t *w, fvec_t *fv, uint32_t rule, size_t start, 
     return 0;
 }
 
+/* pcre2_match through the JIT fast path (no per-call argument checks; every
+ * pattern here is non-UTF or compiled with MATCH_INVALID_UTF, which the JIT
+ * code handles); a pattern the JIT did not compile answers JIT_BADOPTION
+ * there and goes to pcre2_match. */
+static int fast_match(const pcre2_code *re, const uint8_t *s, size_t len, size_t off,
+                      pcre2_match_data *md, pcre2_match_context *mc)
+{
+    int rc = pcre2_jit_match(re, s, len, off, 0, md, mc);
+
+    return rc == PCRE2_ERROR_JIT_BADOPTION ? pcre2_match(re, s, len, off, 0, md, mc) : rc;
+}
+
 /* 1 when any allow pattern matches the secret: the finding is cancelled. */
 static int allowed(scrub_worker_t *w, pcre2_code **allow, size_t n, const uint8_t *s,
                    size_t len, int *err)
@@ -184,7 +196,7 @@ static int allowed(scrub_worker_t *w, pcre2_code **allow, size_t n, const uint8_
     size_t i;
 
     for (i = 0; i < n; i++) {
-        int rc = pcre2_match(allow[i], s, len, 0, 0, w->md, w->mctx);
+        int rc = fast_match(allow[i], s, len, 0, w->md, w->mctx);
         if (rc >= 0) {
             return 1;
         }
@@ -233,11 +245,9 @@ static int match_from(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, size_
 
     for (;;) {
         size_t s, e, m0, m1;
-        /* JIT fast path: no per-call argument and UTF checks (the subject is
-         * a real buffer; UTF rules are compiled with MATCH_INVALID_UTF, which
-         * the JIT code handles); the retry with ANCHORED needs pcre2_match */
-        rc = opts == 0 && r->jit ? pcre2_jit_match(r->re, rec, len, off, 0, w->md, mc)
-                                 : pcre2_match(r->re, rec, len, off, opts, w->md, mc);
+        /* the retry with ANCHORED after an empty match needs pcre2_match */
+        rc = opts == 0 ? fast_match(r->re, rec, len, off, w->md, mc)
+                       : pcre2_match(r->re, rec, len, off, opts, w->md, mc);
         if (rc == PCRE2_ERROR_NOMATCH) {
             if (opts == 0 || off >= len) {
                 return 0;
