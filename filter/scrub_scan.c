@@ -179,12 +179,18 @@ static int fvec_add(scrub_worker_t *w, fvec_t *fv, uint32_t rule, size_t start, 
 
 /* pcre2_match through the JIT fast path (no per-call argument checks; every
  * pattern here is non-UTF or compiled with MATCH_INVALID_UTF, which the JIT
- * code handles); a pattern the JIT did not compile answers JIT_BADOPTION
- * there and goes to pcre2_match. */
+ * code handles; s may be NULL only with len 0); a pattern the JIT did not
+ * compile answers JIT_BADOPTION there and goes to pcre2_match. */
 static int fast_match(const pcre2_code *re, const uint8_t *s, size_t len, size_t off,
                       pcre2_match_data *md, pcre2_match_context *mc)
 {
-    int rc = pcre2_jit_match(re, s, len, off, 0, md, mc);
+    int rc;
+
+    if (s == NULL) {
+        s = (const uint8_t *)""; /* a missing key (array element): the empty subject */
+        len = 0;
+    }
+    rc = pcre2_jit_match(re, s, len, off, 0, md, mc);
 
     return rc == PCRE2_ERROR_JIT_BADOPTION ? pcre2_match(re, s, len, off, 0, md, mc) : rc;
 }
@@ -404,7 +410,7 @@ static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, si
         size_t s = w->hits[i].start, e = w->hits[i].end;
         int err = 0;
         /* A rule regex, when present, must also match inside the span. */
-        if (r->re != NULL && pcre2_match(r->re, rec + s, e - s, 0, 0, w->md, w->mctx) < 0) {
+        if (r->re != NULL && fast_match(r->re, rec + s, e - s, 0, w->md, w->mctx) < 0) {
             continue;
         }
         if (allowed(w, r->allow, r->nallow, rec + s, e - s, &err) || err != 0) {
@@ -744,7 +750,7 @@ static int key_exempt(scrub_worker_t *w, const uint8_t *key, size_t klen, const 
         }
     }
     for (i = 0; i < w->rs->nkey_exempt_re; i++) {
-        if (pcre2_match(w->rs->key_exempt_re[i], key, klen, 0, 0, w->md, w->mctx) >= 0) {
+        if (fast_match(w->rs->key_exempt_re[i], key, klen, 0, w->md, w->mctx) >= 0) {
             return 1;
         }
     }
@@ -770,7 +776,7 @@ static int key_rule(scrub_worker_t *w, const uint8_t *key, size_t klen, const ui
         const scrub_rule_t *r = &rs->rules[i];
         int hit;
         if (r->key_re != NULL) {
-            hit = key != NULL && pcre2_match(r->key_re, key, klen, 0, 0, w->md, w->mctx) >= 0;
+            hit = key != NULL && fast_match(r->key_re, key, klen, 0, w->md, w->mctx) >= 0;
         }
         else if (r->key_is_path) {
             hit = plen == r->key_len && eq_fold(path, plen, r->key_name);
