@@ -399,12 +399,36 @@ static int is_intro(uint8_t c)
     return c == '%' || c == '\\' || c == '&';
 }
 
-int scrub_decode_round(const scrub_dmap_t *in, scrub_dmap_t *out, int *changed)
+/* Append b[from, from + n) to out with its spans: lo/hi[from, from + n), or the
+ * identity [i, i + 1) when lo is NULL (the raw record). out has room. */
+static void copy_run(scrub_dmap_t *out, const uint8_t *b, const uint32_t *lo, const uint32_t *hi,
+                     size_t from, size_t n)
 {
-    const uint8_t *b = in->b;
-    size_t n = in->len;
+    size_t q;
+
+    if (n == 0) {
+        return;
+    }
+    memcpy(out->b + out->len, b + from, n);
+    if (lo != NULL) {
+        memcpy(out->lo + out->len, lo + from, n * sizeof(uint32_t));
+        memcpy(out->hi + out->len, hi + from, n * sizeof(uint32_t));
+    }
+    else {
+        for (q = 0; q < n; q++) {
+            out->lo[out->len + q] = (uint32_t)(from + q);
+            out->hi[out->len + q] = (uint32_t)(from + q + 1);
+        }
+    }
+    out->len += n;
+}
+
+/* The round over b[0, n) whose spans are lo/hi, or the identity when lo is NULL. */
+static int decode_round(const uint8_t *b, size_t n, const uint32_t *lo_map, const uint32_t *hi_map,
+                        scrub_dmap_t *out, int *changed)
+{
     size_t i = 0;
-    size_t done = 0;    /* in[0..done) has been written to out */
+    size_t done = 0;    /* b[0..done) has been written to out */
     size_t k;
     size_t ulen;
     size_t q;
@@ -436,21 +460,17 @@ int scrub_decode_round(const scrub_dmap_t *in, scrub_dmap_t *out, int *changed)
             continue;
         }
         if (!*changed) {
-            /* first rewrite: from here on out is written (lazily, in runs) */
+            /* first rewrite: from here on out is written (lazily, in runs); every
+             * rewrite shrinks (see the file comment), so n entries are enough */
             rc = scrub_dmap_reserve(out, n);
             if (rc != 0) {
                 return rc;
             }
             *changed = 1;
         }
-        /* ulen < k always holds (see the file comment), so out never
-         * overtakes in and the reserve above is enough. */
-        rc = scrub_dmap_copy(out, in, done, i - done);
-        if (rc != 0) {
-            return rc;
-        }
-        lo = in->lo[i];
-        hi = in->hi[i + k - 1];
+        copy_run(out, b, lo_map, hi_map, done, i - done);
+        lo = lo_map != NULL ? lo_map[i] : (uint32_t)i;
+        hi = hi_map != NULL ? hi_map[i + k - 1] : (uint32_t)(i + k);
         for (q = 0; q < ulen; q++) {
             out->b[out->len] = u[q];
             out->lo[out->len] = lo;
@@ -461,7 +481,20 @@ int scrub_decode_round(const scrub_dmap_t *in, scrub_dmap_t *out, int *changed)
         done = i;
     }
     if (*changed) {
-        return scrub_dmap_copy(out, in, done, n - done);
+        copy_run(out, b, lo_map, hi_map, done, n - done);
     }
     return 0;
+}
+
+int scrub_decode_round(const scrub_dmap_t *in, scrub_dmap_t *out, int *changed)
+{
+    return decode_round(in->b, in->len, in->lo, in->hi, out, changed);
+}
+
+int scrub_decode_first(const uint8_t *in, size_t n, scrub_dmap_t *out, int *changed)
+{
+    if (n >= UINT32_MAX) {
+        return SCRUB_ENOMEM; /* spans are 32-bit, as for scrub_dmap_load */
+    }
+    return decode_round(in, n, NULL, NULL, out, changed);
 }

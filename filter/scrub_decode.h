@@ -71,6 +71,11 @@ int scrub_dmap_load(scrub_dmap_t *m, const uint8_t *in, size_t n);
  */
 int scrub_decode_round(const scrub_dmap_t *in, scrub_dmap_t *out, int *changed);
 
+/* The same round over the raw bytes in[0, n) with the identity map, without
+ * loading them into a map first (scrub_dmap_load + scrub_decode_round, but
+ * nothing is copied when nothing decodes). n must be below UINT32_MAX. */
+int scrub_decode_first(const uint8_t *in, size_t n, scrub_dmap_t *out, int *changed);
+
 /* Append the UTF-8 form of cp (surrogates and values above U+10FFFF become
  * U+FFFD) to u, which must hold 4 bytes. Returns the byte count (1-4). */
 size_t scrub_decode_utf8(uint8_t *u, uint32_t cp);

@@ -689,26 +689,35 @@ static int scan_passes(scrub_l4j_t *l, const uint8_t *in, size_t n)
     unsigned pass;
     unsigned round;
     int changed;
+    int raw = 1; /* the text is still in[0, n), not loaded into l->m[l->cur] */
     int rc;
 
     l->cur = 0;
-    rc = scrub_dmap_load(&l->m[0], in, n);
-    if (rc == 0) {
-        rc = charge(l, n);
-    }
+    rc = charge(l, n); /* n < UINT32_MAX: scrub_l4j_scan checked */
     for (pass = 0; pass < L4J_PASSES && rc == 0; pass++) {
         for (round = 0; round < L4J_ROUNDS && rc == 0; round++) {
-            rc = charge(l, l->m[l->cur].len);
+            rc = charge(l, raw ? n : l->m[l->cur].len);
             if (rc == 0) {
-                rc = scrub_decode_round(&l->m[l->cur], &l->m[!l->cur], &changed);
+                /* the first round reads the record itself, unless it has to be loaded */
+                rc = raw ? scrub_decode_first(in, n, &l->m[!l->cur], &changed)
+                         : scrub_decode_round(&l->m[l->cur], &l->m[!l->cur], &changed);
             }
             if (rc != 0 || !changed) {
                 break;
             }
             l->cur = !l->cur;
+            raw = 0;
         }
-        if (rc != 0 || !has_open(l->m[l->cur].b, l->m[l->cur].len)) {
+        if (rc != 0 || !has_open(raw ? in : l->m[l->cur].b, raw ? n : l->m[l->cur].len)) {
             break;
+        }
+        if (raw) {
+            /* nothing decoded, but a lookup to evaluate: the evaluator reads a map */
+            rc = scrub_dmap_load(&l->m[l->cur], in, n);
+            raw = 0;
+            if (rc != 0) {
+                break;
+            }
         }
         memset(&src, 0, sizeof(src));
         src.map = &l->m[l->cur];

@@ -565,10 +565,11 @@ static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec
     size_t i, k;
     int round, changed, any = 0, rc;
 
-    if (len >= UINT32_MAX || scrub_dmap_load(cur, text, len) != 0) {
-        return SCRUB_ENOMEM;
+    rc = scrub_decode_first(text, len, cur, &any);
+    if (rc != 0 || !any) {
+        return rc;
     }
-    for (round = 0; round < DECODE_ROUNDS; round++) {
+    for (round = 1; round < DECODE_ROUNDS; round++) {
         rc = scrub_decode_round(cur, nxt, &changed);
         if (rc != 0) {
             return rc;
@@ -576,13 +577,9 @@ static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec
         if (!changed) {
             break;
         }
-        any = 1;
         t = cur;
         cur = nxt;
         nxt = t;
-    }
-    if (!any) {
-        return 0;
     }
     select_rules(w, cur->b, cur->len, 1);
     w->df.n = 0;

@@ -1,6 +1,7 @@
 /* test_l4j: unit tests for the bounded Log4Shell detector (scrub_l4j). */
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "scrub.h"
+#include "scrub_decode.h"
 #include "scrub_l4j.h"
 #include "ut.h"
 
@@ -701,4 +702,50 @@ UT_TEST(l4j_prefilter_sound_random)
     UT_CHECK_INT(bad, 0);
     UT_CHECK(hits > 0);
     scrub_l4j_destroy(l);
+}
+
+/* Property: the first round read from the raw bytes (scrub_decode_first) is
+ * the round over the loaded identity map, bytes and spans alike. */
+UT_TEST(decode_first_matches_loaded_round)
+{
+    static const char *const pieces[] = {"%24", "%7B", "%2524", "%u0024", "\\u0024", "\\u{7b}",
+                                         "\\x24", "\\44", "\\\\", "\\\"", "&#36;", "&#x7b",
+                                         "&dollar;", "&lcub;", "%", "\\", "&", "a", "Z", "9",
+                                         "{", "$", "\\ud83d\\ude00", "%e9", "&#0000036"};
+    unsigned seed = 31;
+    int round, changed_seen = 0;
+
+    for (round = 0; round < 3000; round++) {
+        char in[256];
+        size_t n = 0, i;
+        scrub_dmap_t raw, a, b;
+        int ca = -1, cb = -1;
+        while (n < 200) {
+            const char *p = pieces[rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+            size_t k = strlen(p);
+            if (rand_r(&seed) % 8 == 0 || n + k > sizeof(in)) {
+                break;
+            }
+            memcpy(in + n, p, k);
+            n += k;
+        }
+        scrub_dmap_init(&raw);
+        scrub_dmap_init(&a);
+        scrub_dmap_init(&b);
+        UT_CHECK(scrub_dmap_load(&raw, (const uint8_t *)in, n) == 0);
+        UT_CHECK(scrub_decode_round(&raw, &a, &ca) == 0);
+        UT_CHECK(scrub_decode_first((const uint8_t *)in, n, &b, &cb) == 0);
+        UT_CHECK_INT(ca, cb);
+        if (ca && cb) {
+            changed_seen++;
+            UT_CHECK(a.len == b.len && memcmp(a.b, b.b, a.len) == 0);
+            for (i = 0; i < a.len && i < b.len; i++) {
+                UT_CHECK(a.lo[i] == b.lo[i] && a.hi[i] == b.hi[i]);
+            }
+        }
+        scrub_dmap_free(&raw);
+        scrub_dmap_free(&a);
+        scrub_dmap_free(&b);
+    }
+    UT_CHECK(changed_seen > 1000); /* most inputs really decoded */
 }
