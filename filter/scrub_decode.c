@@ -13,7 +13,9 @@
  */
 #include "scrub_decode.h"
 #include "scrub.h"
+#include "scrub_bytes.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,9 +396,16 @@ static size_t dec_amp(const uint8_t *b, size_t i, size_t n, uint8_t *u, size_t *
 
 /* ---- the round ----------------------------------------------------------- */
 
-static int is_intro(uint8_t c)
+/* The bytes that start an escape (the recognisers' first bytes), set up once. */
+static scrub_byteset_t intro_set;
+static pthread_once_t intro_once = PTHREAD_ONCE_INIT;
+
+static void intro_init(void)
 {
-    return c == '%' || c == '\\' || c == '&';
+    scrub_bytes_init(&intro_set);
+    (void)scrub_bytes_add(&intro_set, '%');
+    (void)scrub_bytes_add(&intro_set, '\\');
+    (void)scrub_bytes_add(&intro_set, '&');
 }
 
 /* Append b[from, from + n) to out with its spans: lo/hi[from, from + n), or the
@@ -437,13 +446,24 @@ static int decode_round(const uint8_t *b, size_t n, const uint32_t *lo_map, cons
     uint32_t hi;
     int rc;
 
+    size_t at[64], got = 0, next = 0;
+
     *changed = 0;
     out->len = 0;
+    (void)pthread_once(&intro_once, intro_init);
     while (i < n) {
-        if (!is_intro(b[i])) {
-            i++;
-            continue;
+        /* the next escape introducer at or after i, found 64 at a time */
+        while (next < got && at[next] < i) {
+            next++; /* consumed by the rewrite before it */
         }
+        if (next == got) {
+            got = scrub_bytes_find(&intro_set, b, i, n, n, at, 64);
+            next = 0;
+            if (got == 0) {
+                break;
+            }
+        }
+        i = at[next++];
         k = 0;
         ulen = 0;
         if (b[i] == '%') {
