@@ -45,10 +45,12 @@
  *    of scope here (no rule), as are date letters that print month names.
  */
 #include "scrub_l4j.h"
+#include "scrub_bytes.h"
 #include "scrub.h"
 #include "scrub_buf.h"
 #include "scrub_decode.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -817,32 +819,60 @@ const char *const *scrub_l4j_keywords(void)
     return l4j_keywords;
 }
 
-int scrub_l4j_maybe(const uint8_t *in, size_t n)
+/* The first bytes of the keywords above, and for each first byte the
+ * (lower-case) second bytes that follow it in some keyword; set up once. */
+static scrub_byteset_t maybe_set;
+static uint32_t maybe_pair[256][8]; /* bit (second & 31) of word second >> 5 */
+static pthread_once_t maybe_once = PTHREAD_ONCE_INIT;
+
+static void maybe_init(void)
 {
     const char *const *kw;
-    size_t i;
-    size_t j;
-    uint8_t c;
 
-    if (in == NULL) {
-        return 0;
+    scrub_bytes_init(&maybe_set);
+    for (kw = l4j_keywords; *kw != NULL; kw++) {
+        (void)scrub_bytes_add(&maybe_set, (uint8_t)(*kw)[0]); /* four distinct bytes */
+        maybe_pair[(uint8_t)(*kw)[0]][(uint8_t)(*kw)[1] >> 5] |= 1u << ((uint8_t)(*kw)[1] & 31);
     }
-    for (i = 0; i + 1 < n; i++) {
-        c = in[i];
-        if (c != '$' && c != '%' && c != '\\' && c != '&') {
+}
+
+/* A keyword of l4j_keywords starts at in[i] (in[i] is one of their first bytes). */
+static int keyword_at(const uint8_t *in, size_t n, size_t i)
+{
+    const char *const *kw;
+    size_t j;
+
+    for (kw = l4j_keywords; *kw != NULL; kw++) {
+        if ((uint8_t)(*kw)[0] != in[i]) {
             continue;
         }
-        for (kw = l4j_keywords; *kw != NULL; kw++) {
-            if ((uint8_t)(*kw)[0] != c) {
-                continue;
-            }
-            for (j = 1; (*kw)[j] != '\0' && i + j < n && lc(in[i + j]) == (uint8_t)(*kw)[j];
-                 j++) {
-            }
-            if ((*kw)[j] == '\0') {
+        for (j = 1; (*kw)[j] != '\0' && i + j < n && lc(in[i + j]) == (uint8_t)(*kw)[j]; j++) {
+        }
+        if ((*kw)[j] == '\0') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int scrub_l4j_maybe(const uint8_t *in, size_t n)
+{
+    size_t at[64], got, q, from = 0;
+
+    if (in == NULL || n < 2) {
+        return 0;
+    }
+    (void)pthread_once(&maybe_once, maybe_init);
+    do {
+        /* the keywords' first bytes, 64 at a time (a keyword has two bytes or more) */
+        got = scrub_bytes_find(&maybe_set, in, from, n - 1, n, at, 64);
+        for (q = 0; q < got; q++) {
+            uint8_t c2 = lc(in[at[q] + 1]);
+            if ((maybe_pair[in[at[q]]][c2 >> 5] >> (c2 & 31) & 1) && keyword_at(in, n, at[q])) {
                 return 1;
             }
         }
-    }
+        from = got > 0 ? at[got - 1] + 1 : n;
+    } while (got == 64 && from < n - 1);
     return 0;
 }

@@ -749,3 +749,39 @@ UT_TEST(decode_first_matches_loaded_round)
     }
     UT_CHECK(changed_seen > 1000); /* most inputs really decoded */
 }
+
+/* Property: scrub_l4j_maybe (SIMD search for the keywords' first bytes, a
+ * pair table, then the keywords) says 1 exactly when a keyword occurs. */
+UT_TEST(l4j_maybe_equals_keyword_search)
+{
+    static const char alpha[] = "$%\\&{}u0xX2d5cAaPpBbOo#;4 \"nZ";
+    unsigned seed = 77;
+    int round, yes = 0;
+
+    for (round = 0; round < 20000; round++) {
+        char s[300];
+        size_t n = (size_t)(rand_r(&seed) % 300), i;
+        int dense = rand_r(&seed) % 2;
+        for (i = 0; i < n; i++) {
+            s[i] = dense || rand_r(&seed) % 40 == 0 ? alpha[rand_r(&seed) % (sizeof(alpha) - 1)]
+                                                   : (char)('a' + rand_r(&seed) % 26);
+        }
+        UT_CHECK_INT(scrub_l4j_maybe((const uint8_t *)s, n), kw_selected(s, n));
+        yes += kw_selected(s, n);
+    }
+    UT_CHECK(yes > 2000 && yes < 18000); /* both answers were exercised */
+    {
+        /* a keyword after more than 64 first bytes that start none (\" & z %z) */
+        char s[700];
+        size_t n = 0;
+        int k;
+        for (k = 0; k < 160; k++) {
+            memcpy(s + n, k % 3 == 0 ? "\\\"" : k % 3 == 1 ? "& " : "%z", 2);
+            n += 2;
+        }
+        UT_CHECK_INT(scrub_l4j_maybe((const uint8_t *)s, n), 0);
+        memcpy(s + n, "\\u0024", 6);
+        UT_CHECK_INT(scrub_l4j_maybe((const uint8_t *)s, n + 6), 1);
+        UT_CHECK_INT(scrub_l4j_maybe((const uint8_t *)s, n + 2), 0); /* "\\u" alone */
+    }
+}
