@@ -93,6 +93,9 @@ struct scrub_l4j {
     l4j_span_t *spans;       /* hits found so far */
     size_t nspans, capspans; /* count and capacity of spans */
     size_t work, budget;     /* work done and allowed for this record */
+    int view_rounds;         /* rounds that changed the last text in its first pass (its
+                              * result in m[view_cur]), or -1: not kept (evaluated over) */
+    int view_cur;
 };
 
 /* ---- object ----------------------------------------------------------------- */
@@ -107,6 +110,7 @@ scrub_l4j_t *scrub_l4j_new(const scrub_l4j_opts_t *opts)
     if (opts != NULL) {
         l->opts = *opts;
     }
+    l->view_rounds = -1;
     if (l->opts.max_depth == 0) {
         l->opts.max_depth = L4J_DEPTH;
     }
@@ -696,7 +700,9 @@ static int scan_passes(scrub_l4j_t *l, const uint8_t *in, size_t n)
 
     l->cur = 0;
     rc = charge(l, n); /* n < UINT32_MAX: scrub_l4j_scan checked */
+    l->view_rounds = -1;
     for (pass = 0; pass < L4J_PASSES && rc == 0; pass++) {
+        int changes = 0;
         for (round = 0; round < L4J_ROUNDS && rc == 0; round++) {
             rc = charge(l, raw ? n : l->m[l->cur].len);
             if (rc == 0) {
@@ -709,8 +715,13 @@ static int scan_passes(scrub_l4j_t *l, const uint8_t *in, size_t n)
             }
             l->cur = !l->cur;
             raw = 0;
+            changes++;
         }
         if (rc != 0 || !has_open(raw ? in : l->m[l->cur].b, raw ? n : l->m[l->cur].len)) {
+            if (rc == 0 && pass == 0) {
+                l->view_rounds = changes; /* nothing to evaluate: the decoding stays */
+                l->view_cur = l->cur;
+            }
             break;
         }
         if (raw) {
@@ -751,6 +762,7 @@ int scrub_l4j_scan(scrub_l4j_t *l, const uint8_t *in, size_t n, scrub_l4j_hit_t 
     l->nspans = 0;
     l->nframes = 0;
     l->work = 0;
+    l->view_rounds = -1;
     scrub_buf_reset(&l->vs);
     l->budget = l->opts.budget;
     if (l->budget == 0) {
@@ -853,6 +865,12 @@ static int keyword_at(const uint8_t *in, size_t n, size_t i)
         }
     }
     return 0;
+}
+
+int scrub_l4j_decoded(const scrub_l4j_t *l, const scrub_dmap_t **out)
+{
+    *out = l->view_rounds > 0 ? &l->m[l->view_cur] : NULL;
+    return l->view_rounds;
 }
 
 int scrub_l4j_maybe(const uint8_t *in, size_t n)

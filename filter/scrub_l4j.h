@@ -3,6 +3,8 @@
 #ifndef SCRUB_L4J_H
 #define SCRUB_L4J_H
 
+#include "scrub_decode.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +62,18 @@ void scrub_l4j_destroy(scrub_l4j_t *l);
  */
 int scrub_l4j_scan(scrub_l4j_t *l, const uint8_t *in, size_t n, scrub_l4j_hit_t *hits,
                    size_t max_hits);
+
+/*
+ * The transport decoding of the text the last successful scrub_l4j_scan read,
+ * done before its first evaluation (scrub_decode_first, then
+ * scrub_decode_round until nothing changes, at most 6 rounds), when no
+ * lookup had to be evaluated so it is still held: returns the number of
+ * rounds that changed the text (0: nothing decodes; *out is then NULL) and
+ * sets *out to the result (valid until the next scan), or returns -1 when it
+ * is not held. The spans point into that text. Which text it was is the
+ * caller's to know.
+ */
+int scrub_l4j_decoded(const scrub_l4j_t *l, const scrub_dmap_t **out);
 
 /*
  * Cheap prefilter: 1 if in[0..n) contains one of scrub_l4j_keywords()

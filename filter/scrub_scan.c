@@ -65,6 +65,8 @@ struct scrub_worker {
     uint64_t *rec_bits;             /* structured records: the record's candidate bits */
     const uint64_t *field_cand;     /* bound for every field's candidates, or NULL (exact) */
     scrub_l4j_t *l4j;               /* log4shell evaluator scratch, created on first use */
+    const uint8_t *l4j_text;        /* the text l4j last scanned in this scan_text call, or NULL */
+    size_t l4j_len;
     scrub_l4j_hit_t hits[L4J_MAX_HITS]; /* evaluator results */
 };
 
@@ -403,6 +405,8 @@ static int run_log4shell(scrub_worker_t *w, uint32_t idx, const uint8_t *rec, si
     if (n < 0) {
         return n; /* SCRUB_EBUDGET and friends fail closed */
     }
+    w->l4j_text = rec; /* its decoding may serve the decoded view (scan_decoded) */
+    w->l4j_len = len;
     if (n >= L4J_MAX_HITS) {
         return SCRUB_ELIMIT; /* more hits than we can hold: fail closed */
     }
@@ -559,12 +563,23 @@ static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len, int 
  * text; each finding is mapped back to the raw bytes that encode it, so the
  * redaction covers the encoded span.
  */
-static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
+/* The text after up to DECODE_ROUNDS rounds of decoding into *view, or NULL
+ * when nothing decodes. The log4j detector's decoding of the same text is
+ * taken when it stopped changing within those rounds (it is then the same
+ * text and map); otherwise the rounds run here. */
+static int decode_view(scrub_worker_t *w, const uint8_t *text, size_t len,
+                       const scrub_dmap_t **view)
 {
     scrub_dmap_t *cur = &w->dv[0], *nxt = &w->dv[1], *t;
-    size_t i, k;
     int round, changed, any = 0, rc;
 
+    if (w->l4j_text == text && w->l4j_len == len) {
+        int r = scrub_l4j_decoded(w->l4j, view);
+        if (r >= 0 && r <= DECODE_ROUNDS) {
+            return 0;
+        }
+    }
+    *view = NULL;
     rc = scrub_decode_first(text, len, cur, &any);
     if (rc != 0 || !any) {
         return rc;
@@ -580,6 +595,19 @@ static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec
         t = cur;
         cur = nxt;
         nxt = t;
+    }
+    *view = cur;
+    return 0;
+}
+
+static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
+{
+    const scrub_dmap_t *cur;
+    size_t i, k;
+    int rc = decode_view(w, text, len, &cur);
+
+    if (rc != 0 || cur == NULL) {
+        return rc;
     }
     select_rules(w, cur->b, cur->len, 1);
     w->df.n = 0;
@@ -674,7 +702,10 @@ static int scan_b64(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *
 static int scan_text(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
 {
     int views = select_rules(w, text, len, 0);
-    int rc = run_candidates(w, text, len, 1, fv);
+    int rc;
+
+    w->l4j_text = NULL; /* set by the log4j rule when it scans this text */
+    rc = run_candidates(w, text, len, 1, fv);
 
     if (rc == 0 && (views & VIEW_DECODE)) {
         rc = scan_decoded(w, text, len, fv);
