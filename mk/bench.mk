@@ -31,7 +31,15 @@ bench-quick: BENCH_RSS_MB = 0
 bench-quick: BENCH_SLOW_S = 5
 bench-quick: BENCH_KAFKA = 0
 
-.PHONY: bench bench-quick
+# bench-shapes: logscrub on generated inputs of one line shape each (tests/bench/shapes.py:
+# a keyword or a secret on every line, escapes), SHAPES_MB (20) MB each, SHAPES_RUNS (5).
+SHAPES_MB   ?= 20
+SHAPES_RUNS ?= 5
+
+.PHONY: bench bench-quick bench-shapes
+bench-shapes: $(BIN)
+	BUILD=$(BUILD) LOGSCRUB=$(BIN) SHAPES_MB=$(SHAPES_MB) SHAPES_RUNS=$(SHAPES_RUNS) tests/bench/shapes.sh
+
 bench bench-quick: $(BIN)
 	BUILD=$(BUILD) LOGSCRUB=$(BIN) MAKE="$(MAKE)" BENCH_MB=$(BENCH_MB) BENCH_RUNS=$(BENCH_RUNS) \
 	BENCH_RSS_MB=$(BENCH_RSS_MB) BENCH_SLOW_S=$(BENCH_SLOW_S) BENCH_KAFKA=$(BENCH_KAFKA) \
