@@ -208,6 +208,19 @@ static void run_stream(scrub_ruleset_t *rs, const uint8_t *in, size_t n, size_t 
     scrub_worker_destroy(w);
 }
 
+/* Release what run_stream captured. */
+static void capture_free(capture_t *c)
+{
+    scrub_buf_free(&c->out);
+    scrub_buf_free(&c->quar);
+}
+
+/* 1 when the clean output captured in c holds the string w. */
+static int out_holds(const capture_t *c, const char *w)
+{
+    return memmem(c->out.data, c->out.len, w, strlen(w)) != NULL;
+}
+
 static scrub_ruleset_t *default_rules(void)
 {
     char err[512];
@@ -253,10 +266,8 @@ UT_TEST(stream_clean_input_identity)
             clean_rounds++;
             UT_CHECK(a.out.len == n && (n == 0 || memcmp(a.out.data, in, n) == 0));
         }
-        scrub_buf_free(&a.out);
-        scrub_buf_free(&a.quar);
-        scrub_buf_free(&b.out);
-        scrub_buf_free(&b.quar);
+        capture_free(&a);
+        capture_free(&b);
         free(in);
     }
     UT_CHECK(clean_rounds > 150); /* the property was really exercised */
@@ -374,8 +385,7 @@ UT_TEST(stream_clean_ref_until_flush)
         scrub_buf_free(&r->copies);
         free(r);
         free(feed);
-        scrub_buf_free(&a.out);
-        scrub_buf_free(&a.quar);
+        capture_free(&a);
         scrub_buf_free(&in);
     }
     UT_CHECK(refs > 100); /* references were really taken */
@@ -437,8 +447,7 @@ UT_TEST(allow_list_merged)
                     cases[i].allowed ? "allowed" : "redacted");
         }
         ut_checks++;
-        scrub_buf_free(&cap.out);
-        scrub_buf_free(&cap.quar);
+        capture_free(&cap);
     }
     scrub_ruleset_unref(rs);
 }
@@ -461,10 +470,10 @@ UT_TEST(stream_boundary_splits)
     }
     run_stream(rs, (const uint8_t *)in, n, 0, &ref, &cref);
     UT_CHECK(ref.out.len > 0 && memmem(ref.out.data, ref.out.len, "0VrbBGI", 7) == NULL);
-    UT_CHECK(memmem(ref.out.data, ref.out.len, "S3cr3t", 6) == NULL);
+    UT_CHECK(!out_holds(&ref, "S3cr3t"));
     UT_CHECK(ref.quar.len > 0 && memmem(ref.quar.data, ref.quar.len, "jndi", 4) != NULL);
-    UT_CHECK(memmem(ref.out.data, ref.out.len, "MIIEow", 6) == NULL);
-    UT_CHECK(memmem(ref.out.data, ref.out.len, "QWERTY", 6) == NULL);
+    UT_CHECK(!out_holds(&ref, "MIIEow"));
+    UT_CHECK(!out_holds(&ref, "QWERTY"));
     UT_CHECK_INT(cref.records_in, 9);
     UT_CHECK_INT(cref.quarantined, 1);
     for (chunk = 1; chunk <= n; chunk++) {
@@ -474,11 +483,9 @@ UT_TEST(stream_boundary_splits)
         UT_CHECK(c.out.len == ref.out.len && memcmp(c.out.data, ref.out.data, c.out.len) == 0);
         UT_CHECK(c.quar.len == ref.quar.len);
         UT_CHECK(cc.records_in == cref.records_in && cc.findings == cref.findings);
-        scrub_buf_free(&c.out);
-        scrub_buf_free(&c.quar);
+        capture_free(&c);
     }
-    scrub_buf_free(&ref.out);
-    scrub_buf_free(&ref.quar);
+    capture_free(&ref);
     scrub_ruleset_unref(rs);
 }
 
@@ -509,12 +516,11 @@ UT_TEST(stream_pem_after_other_marker)
             capture_t c;
             scrub_counts_t cc;
             run_stream(rs, in.data, in.len, chunk, &c, &cc);
-            UT_CHECK(memmem(c.out.data, c.out.len, "MIIEow", 6) == NULL);
-            UT_CHECK(memmem(c.out.data, c.out.len, "QWERTY", 6) == NULL);
-            UT_CHECK(memmem(c.out.data, c.out.len, "\nafter\n", 7) != NULL);
+            UT_CHECK(!out_holds(&c, "MIIEow"));
+            UT_CHECK(!out_holds(&c, "QWERTY"));
+            UT_CHECK(out_holds(&c, "\nafter\n"));
             UT_CHECK_INT(cc.records_in, 5);
-            scrub_buf_free(&c.out);
-            scrub_buf_free(&c.quar);
+            capture_free(&c);
         }
         scrub_buf_free(&in);
     }
@@ -569,14 +575,12 @@ UT_TEST(stream_many_candidate_lines)
     UT_CHECK(c1.records_in == c2.records_in && c1.findings == c2.findings &&
              c1.redacted == c2.redacted && c1.quarantined == c2.quarantined);
     UT_CHECK_INT(c1.quarantined, 2000); /* every JNDI line */
-    UT_CHECK(memmem(one.out.data, one.out.len, "0VrbBGI", 7) == NULL);
-    UT_CHECK(memmem(one.out.data, one.out.len, "S3cr3t", 6) == NULL);
-    UT_CHECK(memmem(one.out.data, one.out.len, "QWERTY", 6) == NULL);
-    UT_CHECK(memmem(one.out.data, one.out.len, "password incorrect", 18) != NULL);
-    scrub_buf_free(&one.out);
-    scrub_buf_free(&one.quar);
-    scrub_buf_free(&few.out);
-    scrub_buf_free(&few.quar);
+    UT_CHECK(!out_holds(&one, "0VrbBGI"));
+    UT_CHECK(!out_holds(&one, "S3cr3t"));
+    UT_CHECK(!out_holds(&one, "QWERTY"));
+    UT_CHECK(out_holds(&one, "password incorrect"));
+    capture_free(&one);
+    capture_free(&few);
     scrub_buf_free(&in);
     scrub_ruleset_unref(rs);
 }
@@ -621,15 +625,13 @@ UT_TEST(decoded_view_shared_with_log4j)
     UT_CHECK(a.quar.len == b.quar.len);
     UT_CHECK(ca.findings == cb.findings && ca.redacted == cb.redacted);
     UT_CHECK_INT(ca.quarantined, 0);
-    UT_CHECK(memmem(a.out.data, a.out.len, "S3cr3tPassw0rd1", 15) == NULL); /* one layer */
-    UT_CHECK(memmem(a.out.data, a.out.len, "S3cr3tPassw0rd2", 15) == NULL); /* two layers */
-    UT_CHECK(memmem(a.out.data, a.out.len, "Qo16FeSYXsmr02GbP0eh7WF0TLlz", 28) == NULL);
+    UT_CHECK(!out_holds(&a, "S3cr3tPassw0rd1")); /* one layer */
+    UT_CHECK(!out_holds(&a, "S3cr3tPassw0rd2")); /* two layers */
+    UT_CHECK(!out_holds(&a, "Qo16FeSYXsmr02GbP0eh7WF0TLlz"));
     /* three layers: beyond the view's two rounds (the detector decodes them) */
-    UT_CHECK(memmem(a.out.data, a.out.len, "Qo16FeSYXsmr02GbP0eh7WF0TLl3", 28) != NULL);
-    scrub_buf_free(&a.out);
-    scrub_buf_free(&a.quar);
-    scrub_buf_free(&b.out);
-    scrub_buf_free(&b.quar);
+    UT_CHECK(out_holds(&a, "Qo16FeSYXsmr02GbP0eh7WF0TLl3"));
+    capture_free(&a);
+    capture_free(&b);
     scrub_buf_free(&in);
     scrub_ruleset_unref(all);
     scrub_ruleset_unref(nol4j);
@@ -932,16 +934,14 @@ UT_TEST(pool_matches_stream)
         run_pool(rs, 1 + (unsigned)(round % 3), in, n, 1 + (size_t)(rand_r(&seed) % 200000), &b, &cb);
         UT_CHECK(a.out.len == b.out.len && memcmp(a.out.data, b.out.data, a.out.len) == 0);
         UT_CHECK(a.quar.len == b.quar.len && memcmp(a.quar.data, b.quar.data, a.quar.len) == 0);
-        UT_CHECK(memmem(b.out.data, b.out.len, "QWERTYUIOP", 10) == NULL);
+        UT_CHECK(!out_holds(&b, "QWERTYUIOP"));
         UT_CHECK_INT(cb.records_in, ca.records_in);
         UT_CHECK_INT(cb.quarantined, ca.quarantined);
         UT_CHECK_INT(cb.dropped, ca.dropped);
         UT_CHECK_INT(cb.failed_closed, ca.failed_closed);
         UT_CHECK(cb.records_in == cb.clean + cb.quarantined + cb.dropped);
-        scrub_buf_free(&a.out);
-        scrub_buf_free(&a.quar);
-        scrub_buf_free(&b.out);
-        scrub_buf_free(&b.quar);
+        capture_free(&a);
+        capture_free(&b);
         free(in);
     }
     scrub_ruleset_unref(rs);
