@@ -463,6 +463,31 @@ static int kw_at(const char *kw, size_t m, const uint8_t *p, size_t n, size_t at
     return 1;
 }
 
+/* True when folded keyword kw (length m) is at p[lstart - off]: its bytes
+ * [off, off + len) are known to be there (the literal found at p[lstart],
+ * ending within p[0, n)), so only the bytes around them are compared. */
+static int kw_around(const char *kw, size_t m, size_t off, size_t len, const uint8_t *p,
+                     size_t n, size_t lstart)
+{
+    const uint8_t *k0 = p + lstart - off;
+    size_t i;
+
+    if (m - off - len > n - (lstart + len)) {
+        return 0; /* the keyword would run past the text */
+    }
+    for (i = 0; i < off; i++) {
+        if (fold(k0[i]) != (uint8_t)kw[i]) {
+            return 0;
+        }
+    }
+    for (i = off + len; i < m; i++) {
+        if (fold(k0[i]) != (uint8_t)kw[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Keyword of `rule` starting at p[at] in span sp: note it in the rule's
  * entry, or in a new one while there is room (a rule without an entry is
  * matched everywhere, so one that finds no room needs nothing). */
@@ -516,8 +541,8 @@ static size_t lit_bits_at(const scrub_prefilter_t *pf, unsigned id, uint64_t *bi
     for (q = 0; q < pf->lit_n[id]; q++, e++) {
         size_t kstart = lstart;
         if (e->kw != SEL_EXACT) {
-            if (lstart < e->off ||
-                !kw_at(pf->kw[e->kw], pf->kw_len[e->kw], p, n, lstart - e->off)) {
+            if (lstart < e->off || !kw_around(pf->kw[e->kw], pf->kw_len[e->kw], e->off,
+                                              pf->lit_len[id], p, n, lstart)) {
                 continue;
             }
             kstart = lstart - e->off;
