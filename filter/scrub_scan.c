@@ -557,12 +557,6 @@ static int select_rules(scrub_worker_t *w, const uint8_t *text, size_t len, int 
     return views;
 }
 
-/*
- * The decoded view: up to DECODE_ROUNDS rounds of transport decoding
- * (percent, \u, \x, \/, entities), then the regex rules again on the decoded
- * text; each finding is mapped back to the raw bytes that encode it, so the
- * redaction covers the encoded span.
- */
 /* The text after up to DECODE_ROUNDS rounds of decoding into *view, or NULL
  * when nothing decodes. The log4j detector's decoding of the same text is
  * taken when it stopped changing within those rounds (it is then the same
@@ -600,6 +594,12 @@ static int decode_view(scrub_worker_t *w, const uint8_t *text, size_t len,
     return 0;
 }
 
+/*
+ * The decoded view: up to DECODE_ROUNDS rounds of transport decoding
+ * (percent, \u, \x, \/, entities), then the regex rules again on the decoded
+ * text; each finding is mapped back to the raw bytes that encode it, so the
+ * redaction covers the encoded span.
+ */
 static int scan_decoded(scrub_worker_t *w, const uint8_t *text, size_t len, fvec_t *fv)
 {
     const scrub_dmap_t *cur;
