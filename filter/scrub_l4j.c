@@ -700,7 +700,6 @@ static int scan_passes(scrub_l4j_t *l, const uint8_t *in, size_t n)
 
     l->cur = 0;
     rc = charge(l, n); /* n < UINT32_MAX: scrub_l4j_scan checked */
-    l->view_rounds = -1;
     for (pass = 0; pass < L4J_PASSES && rc == 0; pass++) {
         int changes = 0;
         for (round = 0; round < L4J_ROUNDS && rc == 0; round++) {

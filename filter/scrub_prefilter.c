@@ -448,19 +448,22 @@ static void hs_build(scrub_prefilter_t *pf)
 }
 
 /* True when folded keyword kw (length m) occurs in p[0, n) at position at. */
-static int kw_at(const char *kw, size_t m, const uint8_t *p, size_t n, size_t at)
+/* p[0, m) folded equals kw[0, m) (kw is folded). */
+static int folded_eq(const char *kw, const uint8_t *p, size_t m)
 {
     size_t i;
 
-    if (at > n || m > n - at) {
-        return 0;
-    }
     for (i = 0; i < m; i++) {
-        if (fold(p[at + i]) != (uint8_t)kw[i]) {
+        if (fold(p[i]) != (uint8_t)kw[i]) {
             return 0;
         }
     }
     return 1;
+}
+
+static int kw_at(const char *kw, size_t m, const uint8_t *p, size_t n, size_t at)
+{
+    return at <= n && m <= n - at && folded_eq(kw, p + at, m);
 }
 
 /* True when folded keyword kw (length m) is at p[lstart - off]: its bytes
@@ -470,22 +473,11 @@ static int kw_around(const char *kw, size_t m, size_t off, size_t len, const uin
                      size_t n, size_t lstart)
 {
     const uint8_t *k0 = p + lstart - off;
-    size_t i;
+    size_t tail = off + len;
 
-    if (m - off - len > n - (lstart + len)) {
-        return 0; /* the keyword would run past the text */
-    }
-    for (i = 0; i < off; i++) {
-        if (fold(k0[i]) != (uint8_t)kw[i]) {
-            return 0;
-        }
-    }
-    for (i = off + len; i < m; i++) {
-        if (fold(k0[i]) != (uint8_t)kw[i]) {
-            return 0;
-        }
-    }
-    return 1;
+    /* past the literal, the keyword must still fit in the text */
+    return m - tail <= n - (lstart + len) && folded_eq(kw, k0, off) &&
+           folded_eq(kw + tail, k0 + tail, m - tail);
 }
 
 /* Keyword of `rule` starting at p[at] in span sp: note it in the rule's

@@ -364,7 +364,7 @@ static _Thread_local uint32_t entropy_counts[256];
 double scrub_shannon_entropy(const uint8_t *s, size_t n)
 {
     uint32_t *counts = entropy_counts;
-    uint8_t order[256];
+    uint8_t order[257]; /* a slot past the 256 distinct bytes: the last write below lands there */
     size_t i, k = 0;
     double acc = 0.0;
     double h;
