@@ -1059,6 +1059,10 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
     double now;
     int rc;
 
+    if (cli_kafka_lib_load(errstr, sizeof(errstr)) != 0) {
+        fprintf(stderr, "logscrub: %s\n", errstr);
+        return CLI_EXIT_IO;
+    }
     if (ko->list_props) {
         rd_kafka_conf_properties_show(stdout);
         return CLI_EXIT_OK;

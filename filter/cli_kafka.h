@@ -7,6 +7,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "cli_kafka_lib.h"
+
 #include "cli.h"
 
 /* Delivery guarantee of the sidecar. */

@@ -39,6 +39,9 @@ cli_kafka_sink_t *cli_kafka_sink_new(const cli_kafka_opts_t *ko, const scrub_rul
         snprintf(errstr, errstr_size, "a Kafka sink needs a topic (kafka:TOPIC)");
         return NULL;
     }
+    if (cli_kafka_lib_load(errstr, errstr_size) != 0) {
+        return NULL;
+    }
     memset(&kc, 0, sizeof(kc));
     if (cli_kafka_conf_load(&kc, ko, rs, CLI_KAFKA_CONF_SINK, errstr, errstr_size) != 0) {
         cli_kafka_conf_destroy(&kc);

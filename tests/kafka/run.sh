@@ -470,5 +470,37 @@ if wanted 7; then
     stop_mock
 fi
 
+# 8: librdkafka and libmicrohttpd are loaded only when a Kafka feature starts
+# (filter/cli_kafka_lib.c): the binary does not link them, a pipe filter runs
+# where they cannot be loaded, and the sidecar and a Kafka sink then stop with
+# a clear error (exit 3) instead of running without Kafka.
+if wanted 8; then
+    bogus=$TMP/bogus-libs
+    mkdir -p "$bogus"
+    echo "not a shared object" >"$bogus/librdkafka.so.1"
+    cp "$bogus/librdkafka.so.1" "$bogus/libmicrohttpd.so.12"
+    needed=$(readelf -d "$LS" 2>/dev/null | grep NEEDED)
+    printf 'line token=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\n' >"$TMP/p8.in"
+    LD_LIBRARY_PATH=$bogus "$LS" -c "$RULES" "$TMP/p8.in" >"$TMP/p8.out" 2>"$TMP/p8.err"
+    rc_pipe=$?
+    LD_LIBRARY_PATH=$bogus "$LS" -c "$RULES" -b 127.0.0.1:1 -G g8 in8 >/dev/null 2>"$TMP/p8.sc"
+    rc_sc=$?
+    LD_LIBRARY_PATH=$bogus "$LS" -c "$RULES" --output kafka:p8 "$TMP/p8.in" >/dev/null \
+        2>"$TMP/p8.sink"
+    rc_sink=$?
+    note "NEEDED: $(echo "$needed" | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')"
+    note "pipe exit $rc_pipe, sidecar exit $rc_sc, sink exit $rc_sink"
+    if [ -n "$needed" ] && ! echo "$needed" | grep -q -e rdkafka -e microhttpd &&
+        [ "$rc_pipe" = 0 ] && grep -q 'REDACTED' "$TMP/p8.out" && ! grep -q ghp_ "$TMP/p8.out" &&
+        [ "$rc_sc" = 3 ] && grep -q 'Kafka support unavailable: cannot load librdkafka.so.1' "$TMP/p8.sc" &&
+        [ "$rc_sink" = 3 ] && grep -q 'Kafka support unavailable' "$TMP/p8.sink" &&
+        ! grep -q ghp_ "$TMP/p8.sc" "$TMP/p8.sink"; then
+        pass "8 Kafka libraries loaded on demand: not linked, pipe filter runs without them, clear error"
+    else
+        fail "8 Kafka libraries loaded on demand"
+        cat "$TMP/p8.err" "$TMP/p8.sc" "$TMP/p8.sink"
+    fi
+fi
+
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ $FAIL -eq 0 ]
