@@ -89,4 +89,7 @@ int cli_kafka_lib_load(char *errstr, size_t errstr_size)
     return load_rc;
 }
 
+#else
+/* Built without Kafka: nothing here (keeps the translation unit non-empty). */
+typedef int cli_kafka_lib_unused_t;
 #endif /* WITH_KAFKA */
