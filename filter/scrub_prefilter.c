@@ -751,33 +751,37 @@ static int line_hit(hs_lines_ctx_t *c, unsigned id, size_t to)
 {
     size_t pos = to - 1;
     const uint8_t *nl;
+    scrub_span_t *sp;
     size_t ls, le;
 
     if (pos < c->skip) {
         if (c->bits != NULL && c->count > 0) {
-            scrub_span_t *sp = &c->spans[c->count - 1];
+            sp = &c->spans[c->count - 1];
             lit_bits_at(c->pf, id, sp->bits, sp, c->p, c->n, (size_t)to);
         }
         return 0;
     }
-    if (lit_bits_at(c->pf, id, NULL, NULL, c->p, c->n, (size_t)to) == 0) {
-        return 0; /* only a piece of a longer keyword that is not there */
-    }
     if (c->count == c->cap) {
-        return 1;
+        /* stop unless the hit is only a piece of a longer keyword that is not there */
+        return lit_bits_at(c->pf, id, NULL, NULL, c->p, c->n, (size_t)to) > 0;
     }
+    /* Fill the next span and take it if the hit selects a rule (one pass over
+     * the literal's entries: its bits and keyword places go straight in). */
+    sp = &c->spans[c->count];
     nl = pos > c->skip ? memrchr(c->p + c->skip, '\n', pos - c->skip) : NULL;
     ls = nl ? (size_t)(nl - c->p) + 1 : c->skip;
+    sp->start = ls;
+    span_bits(sp, c->count, c->bits, c->nwords, c->init);
+    if (c->bits != NULL) {
+        sp->npos = 0; /* this engine reports keyword places */
+    }
+    if (lit_bits_at(c->pf, id, sp->bits, c->bits != NULL ? sp : NULL, c->p, c->n, (size_t)to) ==
+        0) {
+        return 0; /* only a piece of a longer keyword that is not there: not taken */
+    }
     nl = memchr(c->p + pos, '\n', c->n - pos);
     le = nl ? (size_t)(nl - c->p) + 1 : c->n;
-    c->spans[c->count].start = ls;
-    c->spans[c->count].end = le;
-    span_bits(&c->spans[c->count], c->count, c->bits, c->nwords, c->init);
-    if (c->bits != NULL) {
-        scrub_span_t *sp = &c->spans[c->count];
-        sp->npos = 0; /* this engine reports keyword places */
-        lit_bits_at(c->pf, id, sp->bits, sp, c->p, c->n, (size_t)to);
-    }
+    sp->end = le;
     c->count++;
     c->skip = le;
     return 0;
