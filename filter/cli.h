@@ -76,6 +76,10 @@ typedef struct cli_kafka_opts {
 
 /* ---- cli_kafka.c (built WITH_KAFKA=1) ------------------------------------ */
 
+/* What --version says of Kafka support: "no", or "yes (librdkafka 2.0.2)",
+ * or, when the libraries cannot be loaded, "built in but unavailable (<reason>)". */
+void cli_kafka_describe(char *buf, size_t size);
+
 /* 1 when the options or the config ask for a Kafka consumer source. */
 int cli_kafka_wanted(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs);
 

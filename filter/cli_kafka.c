@@ -1046,6 +1046,17 @@ static int sidecar_start(sidecar_t *sc, char *errstr, size_t errstr_size)
 
 /* ==== public entry points ================================================ */
 
+void cli_kafka_describe(char *buf, size_t size)
+{
+    char why[300];
+
+    if (cli_kafka_lib_load(why, sizeof(why)) != 0) {
+        snprintf(buf, size, "built in but unavailable (%s)", why);
+        return;
+    }
+    snprintf(buf, size, "yes (librdkafka %s)", rd_kafka_version_str());
+}
+
 int cli_kafka_wanted(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs)
 {
     return ko->list_props || ko->group != NULL || ko->ntopics > 0 || cli_kafka_conf_has_input(rs);
@@ -1060,7 +1071,7 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
     int rc;
 
     if (cli_kafka_lib_load(errstr, sizeof(errstr)) != 0) {
-        fprintf(stderr, "logscrub: %s\n", errstr);
+        fprintf(stderr, "logscrub: Kafka support unavailable: %s\n", errstr);
         return CLI_EXIT_IO;
     }
     if (ko->list_props) {
@@ -1205,6 +1216,11 @@ int cli_kafka_run(const cli_kafka_opts_t *ko, scrub_ruleset_t *rs)
 #else /* !WITH_KAFKA */
 
 /* Without librdkafka: the options are recognised, and refused with a clear message. */
+
+void cli_kafka_describe(char *buf, size_t size)
+{
+    snprintf(buf, size, "no");
+}
 
 int cli_kafka_wanted(const cli_kafka_opts_t *ko, const scrub_ruleset_t *rs)
 {

@@ -84,7 +84,7 @@ int cli_kafka_lib_load(char *errstr, size_t errstr_size)
 {
     (void)pthread_once(&load_once, load_all);
     if (load_rc != 0) {
-        snprintf(errstr, errstr_size, "Kafka support unavailable: %s", load_err);
+        snprintf(errstr, errstr_size, "%s", load_err);
     }
     return load_rc;
 }

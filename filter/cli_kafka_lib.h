@@ -86,7 +86,8 @@
     X(rd_kafka_topic_name) \
     X(rd_kafka_topic_partition_list_add) \
     X(rd_kafka_topic_partition_list_destroy) \
-    X(rd_kafka_topic_partition_list_new)
+    X(rd_kafka_topic_partition_list_new) \
+    X(rd_kafka_version_str)
 
 #define CLI_MHD_FUNCS(X) \
     X(MHD_add_response_header) \
@@ -173,6 +174,7 @@ int cli_kafka_lib_load(char *errstr, size_t errstr_size);
 #define rd_kafka_topic_partition_list_add cli_lz_rd_kafka_topic_partition_list_add
 #define rd_kafka_topic_partition_list_destroy cli_lz_rd_kafka_topic_partition_list_destroy
 #define rd_kafka_topic_partition_list_new cli_lz_rd_kafka_topic_partition_list_new
+#define rd_kafka_version_str cli_lz_rd_kafka_version_str
 #define MHD_add_response_header cli_lz_MHD_add_response_header
 #define MHD_create_response_from_buffer cli_lz_MHD_create_response_from_buffer
 #define MHD_destroy_response cli_lz_MHD_destroy_response

@@ -34,12 +34,14 @@ cli_kafka_sink_t *cli_kafka_sink_new(const cli_kafka_opts_t *ko, const scrub_rul
 {
     cli_kafka_conf_t kc;
     cli_kafka_sink_t *k;
+    char why[300];
 
     if (!topic || !*topic) {
         snprintf(errstr, errstr_size, "a Kafka sink needs a topic (kafka:TOPIC)");
         return NULL;
     }
-    if (cli_kafka_lib_load(errstr, errstr_size) != 0) {
+    if (cli_kafka_lib_load(why, sizeof(why)) != 0) {
+        snprintf(errstr, errstr_size, "Kafka support unavailable: %s", why);
         return NULL;
     }
     memset(&kc, 0, sizeof(kc));

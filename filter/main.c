@@ -367,7 +367,9 @@ static int parse_args(int argc, char **argv, cli_conf_t *c)
         case 'v':
             c->verbose++;
             break;
-        case 'V':
+        case 'V': {
+            char kafka[400];
+            cli_kafka_describe(kafka, sizeof(kafka));
             printf("logscrub %s (%s)\nfeatures: prefilter %s, kafka %s, threads\n", SCRUB_VERSION,
                    scrub_versions(),
 #ifdef WITH_VECTORSCAN
@@ -375,13 +377,9 @@ static int parse_args(int argc, char **argv, cli_conf_t *c)
 #else
                    "dfa",
 #endif
-#ifdef WITH_KAFKA
-                   "yes"
-#else
-                   "no"
-#endif
-            );
+                   kafka);
             exit(CLI_EXIT_OK);
+        }
         case 'h':
             usage(stdout);
             exit(CLI_EXIT_OK);

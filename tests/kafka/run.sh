@@ -488,9 +488,13 @@ if wanted 8; then
     LD_LIBRARY_PATH=$bogus "$LS" -c "$RULES" --output kafka:p8 "$TMP/p8.in" >/dev/null \
         2>"$TMP/p8.sink"
     rc_sink=$?
+    v_ok=$("$LS" --version | sed -n 's/.*kafka \(yes (librdkafka [^)]*)\).*/\1/p')
+    v_bad=$(LD_LIBRARY_PATH=$bogus "$LS" --version | grep -c 'kafka built in but unavailable (cannot load librdkafka.so.1')
     note "NEEDED: $(echo "$needed" | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')"
+    note "--version: '$v_ok'; with the unloadable copies: $v_bad line(s) saying so"
     note "pipe exit $rc_pipe, sidecar exit $rc_sc, sink exit $rc_sink"
     if [ -n "$needed" ] && ! echo "$needed" | grep -q -e rdkafka -e microhttpd &&
+        [ -n "$v_ok" ] && [ "$v_bad" = 1 ] &&
         [ "$rc_pipe" = 0 ] && grep -q 'REDACTED' "$TMP/p8.out" && ! grep -q ghp_ "$TMP/p8.out" &&
         [ "$rc_sc" = 3 ] && grep -q 'Kafka support unavailable: cannot load librdkafka.so.1' "$TMP/p8.sc" &&
         [ "$rc_sink" = 3 ] && grep -q 'Kafka support unavailable' "$TMP/p8.sink" &&
