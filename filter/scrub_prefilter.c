@@ -234,7 +234,8 @@ static int by_len(const void *a, const void *b, void *ctx)
  * The kept literals of plan_literals by their first two bytes (one-byte
  * literals by their byte), so that finding the first kept literal inside a
  * keyword probes one short list per position of the keyword instead of
- * searching for every kept literal in turn (540 keywords: 1.8 -> 0.1 ms).
+ * searching for every kept literal in turn (the default packs' 540 keywords:
+ * 8.7 M -> 2.1 M instructions for the whole plan).
  */
 #define KEPT_KEYS (65536 + 256)
 
@@ -309,7 +310,7 @@ static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
     uint32_t *owner = malloc(pf->nkw * sizeof(*owner));
     uint32_t *at = malloc(pf->nkw * sizeof(*at));
     kept_index_t ix = {malloc(KEPT_KEYS * sizeof(*ix.head)), malloc(pf->nkw * sizeof(*ix.next))};
-    size_t i, k, nlit = 0, pos = 0;
+    size_t i, k, key, nlit = 0, pos = 0;
 
     if (owner == NULL || at == NULL || ix.head == NULL || ix.next == NULL) {
         free(owner);
@@ -334,9 +335,9 @@ static size_t plan_literals(scrub_prefilter_t *pf, uint32_t *ord)
         /* kept: ord[0, nlit) are the database literals */
         owner[i2] = i2;
         at[i2] = 0;
-        i = kept_key(pf->kw[i2], pf->kw_len[i2], 0);
-        ix.next[nlit] = ix.head[i];
-        ix.head[i] = (int32_t)nlit;
+        key = kept_key(pf->kw[i2], pf->kw_len[i2], 0);
+        ix.next[nlit] = ix.head[key];
+        ix.head[key] = (int32_t)nlit;
         ord[nlit++] = i2;
     }
     free(ix.head);
@@ -484,7 +485,6 @@ static void hs_build(scrub_prefilter_t *pf)
     free(lens);
 }
 
-/* True when folded keyword kw (length m) occurs in p[0, n) at position at. */
 /* p[0, m) folded equals kw[0, m) (kw is folded). */
 static int folded_eq(const char *kw, const uint8_t *p, size_t m)
 {
@@ -498,6 +498,7 @@ static int folded_eq(const char *kw, const uint8_t *p, size_t m)
     return 1;
 }
 
+/* True when folded keyword kw (length m) occurs in p[0, n) at position at. */
 static int kw_at(const char *kw, size_t m, const uint8_t *p, size_t n, size_t at)
 {
     return at <= n && m <= n - at && folded_eq(kw, p + at, m);
